@@ -1,0 +1,186 @@
+"""Typed errors for everything grok-mpp can refuse or fail at.
+
+Every error says what went wrong and what to do next, and none ever carries a private key or a
+credential. The hierarchy answers the two questions a caller has after a failure:
+
+* Was money spent? ``PaymentRefusedError`` and ``InvalidRequestError`` guarantee that nothing was
+  signed. ``PaymentOutcomeUnknownError`` and ``UpstreamError`` carry the transaction hash or payment id.
+* May I retry? ``retryable`` is True only where a retry can neither double-pay nor fail the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GrokMPPError(Exception):
+    """Base class of every grok-mpp error.
+
+    ``retryable`` tells frameworks (LangChain ``is_retryable``, tenacity policies) whether an automatic
+    retry is safe. ``paid`` tells whether money may have left the wallet for this request.
+    """
+
+    retryable: bool = False
+    paid: bool = False
+
+    def __init__(self, message: str, *, hint: str | None = None, **context: Any) -> None:
+        self.message = message
+        self.hint = hint
+        self.context = context
+        super().__init__(message if hint is None else f"{message} ({hint})")
+
+
+# --- configuration and input --------------------------------------------------------------------
+
+
+class ConfigurationError(GrokMPPError, ValueError):
+    """The client or wallet is configured wrongly (missing key, bad URL, unknown chain)."""
+
+
+class InvalidRequestError(GrokMPPError, ValueError):
+    """The request would fail at the gateway; it was rejected before anything was paid."""
+
+
+# --- protocol parsing -------------------------------------------------------------------------
+
+
+class ProtocolError(GrokMPPError, ValueError):
+    """A header or body from the server does not follow the Payment HTTP authentication scheme."""
+
+
+class ChallengeParseError(ProtocolError):
+    """A ``WWW-Authenticate: Payment`` challenge is malformed; nothing was signed."""
+
+
+class CredentialParseError(ProtocolError):
+    """An ``Authorization: Payment`` credential could not be decoded."""
+
+
+class ReceiptParseError(ProtocolError):
+    """A ``Payment-Receipt`` header could not be decoded."""
+
+
+class TransactionDecodeError(ProtocolError):
+    """Bytes that should be a Tempo transaction (type 0x76 or 0x78) are not one."""
+
+
+# --- payment refusals (nothing signed) --------------------------------------------------------
+
+
+class PaymentRefusedError(GrokMPPError):
+    """The client refused to pay a challenge. No signature was produced and nothing was spent."""
+
+
+class NoSupportedChallengeError(PaymentRefusedError):
+    """The server offered no challenge this client can pay (method ``tempo`` / intent ``charge``)."""
+
+
+class PolicyViolationError(PaymentRefusedError):
+    """A challenge broke the payment policy (chain, token, recipient, cap, expiry, realm, splits)."""
+
+    def __init__(self, message: str, *, rule: str, hint: str | None = None, **context: Any) -> None:
+        self.rule = rule
+        super().__init__(message, hint=hint, rule=rule, **context)
+
+
+class AmountOverCapError(PolicyViolationError):
+    """The asked amount is above the per-call cap."""
+
+
+class BudgetExceededError(PaymentRefusedError):
+    """Paying would exceed a budget (total or rolling window); nothing was signed."""
+
+
+class InsecureTransportError(PaymentRefusedError):
+    """A credential would have been sent over plain HTTP to a non-loopback host, or across origins."""
+
+
+# --- payment failures (something may have been signed or spent) -------------------------------
+
+
+class PaymentError(GrokMPPError):
+    """A payment was attempted and did not complete normally."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tx_hash: str | None = None,
+        challenge_id: str | None = None,
+        hint: str | None = None,
+        **context: Any,
+    ) -> None:
+        self.tx_hash = tx_hash
+        self.challenge_id = challenge_id
+        super().__init__(message, hint=hint, tx_hash=tx_hash, challenge_id=challenge_id, **context)
+
+
+class PaymentRejectedError(PaymentError):
+    """The server refused our credential (402 or 403 after paying).
+
+    The signed transaction was handed to the server; it is valid until ``valid_before`` and the
+    ledger keeps the amount reserved until reconciliation proves it did not land.
+    """
+
+    paid = True
+
+    def __init__(self, message: str, *, status_code: int | None = None, problem: Any = None, **kw: Any):
+        self.status_code = status_code
+        self.problem = problem
+        super().__init__(message, status_code=status_code, **kw)
+
+
+class PaymentOutcomeUnknownError(PaymentError):
+    """The credential was sent but no definitive answer came back (transport error or 5xx).
+
+    Never retried automatically: the payment may have settled. Reconcile with the transaction hash
+    (``grok-mpp ledger reconcile``) before paying again.
+    """
+
+    paid = True
+    retryable = False
+
+
+class InsufficientFundsError(PaymentError):
+    """The wallet cannot cover the amount plus the network fee."""
+
+
+# --- gateway / upstream ------------------------------------------------------------------------
+
+
+class GatewayError(GrokMPPError):
+    """The Grok gateway answered with an error that is not about payment."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, body: Any = None, **kw: Any):
+        self.status_code = status_code
+        self.body = body
+        super().__init__(message, status_code=status_code, **kw)
+
+
+class UpstreamError(GatewayError):
+    """Locus answered ``{"success": false}``: xAI failed after the payment; Locus says it refunds."""
+
+    paid = True
+
+    def __init__(self, message: str, *, payment_id: str | None = None, payment: Any = None, **kw: Any):
+        self.payment_id = payment_id
+        self.payment = payment
+        super().__init__(message, payment_id=payment_id, **kw)
+
+
+class GatewayTimeoutError(GatewayError):
+    """The gateway did not answer in time before any payment was made; safe to retry."""
+
+    retryable = True
+
+
+class GatewayConnectionError(GatewayError):
+    """The gateway could not be reached before any payment was made; safe to retry."""
+
+    retryable = True
+
+
+class RateLimitedError(GatewayError):
+    """The gateway answered 429 before any payment was made."""
+
+    retryable = True

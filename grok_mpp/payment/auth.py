@@ -1,0 +1,292 @@
+"""``MPPAuth``: the Payment HTTP authentication flow as one ``httpx.Auth`` (sync and async).
+
+The flow is a generator, so ``httpx.Client`` and ``httpx.AsyncClient`` drive the same code:
+
+1. send the request (with ``Accept-Payment: tempo/charge`` and an ``Idempotency-Key``);
+2. on 402, parse the challenges, check the origin and the policy (refusals sign nothing);
+3. fetch the gas price from the chain's JSON-RPC through the same client (cached);
+4. reserve the amount with the spend guard (budgets), sign, mark the row as sent;
+5. resend the byte-identical request ONCE with the credential;
+6. 2xx: settle and attach a :class:`PaymentRecord` to ``response.extensions["grok_mpp.payment"]``;
+   402/403: the server refused the credential -> :class:`PaymentRejectedError`;
+   anything else, or a transport error: :class:`PaymentOutcomeUnknownError` territory — never paid again.
+
+Only one payment is ever made per request: a second 402 after paying is an error, not a new offer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from grok_mpp.errors import (
+    InsecureTransportError,
+    PaymentOutcomeUnknownError,
+    PaymentRejectedError,
+    PolicyViolationError,
+    ProtocolError,
+)
+from grok_mpp.mpp.challenge import parse_www_authenticate
+from grok_mpp.mpp.problem import parse_problem
+from grok_mpp.mpp.receipt import parse_receipt
+from grok_mpp.payment.hooks import (
+    InMemoryBudget,
+    PaymentIntent,
+    PaymentObserver,
+    PaymentRecord,
+    SpendGuard,
+    notify_observers,
+)
+from grok_mpp.payment.policy import PaymentPolicy, check_origin, select_challenge
+from grok_mpp.payment.signer import sign_payment
+from grok_mpp.tempo.rpc import gas_price_body, quantity, rpc_result
+from grok_mpp.units import format_usd
+from grok_mpp.wallet import Wallet
+
+logger = logging.getLogger("grok_mpp.payment")
+
+PAYMENT_EXTENSION = "grok_mpp.payment"
+SENT_EXTENSION = "grok_mpp.sent"
+CONTEXT_EXTENSION = "grok_mpp"
+
+
+@dataclass(frozen=True, slots=True)
+class SentPayment:
+    """Marker left on the request once its credential went out (no secret in it)."""
+
+    intent: PaymentIntent
+    tx_hash: str
+    valid_before: int
+    payer: str
+
+
+def sent_payment(request: httpx.Request) -> SentPayment | None:
+    """The payment already sent for this request, if any (to classify a transport error)."""
+    value = request.extensions.get(SENT_EXTENSION)
+    return value if isinstance(value, SentPayment) else None
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+class MPPAuth(httpx.Auth):
+    """Pays ``402 Payment`` challenges with a Tempo wallet under a :class:`PaymentPolicy`.
+
+    Example::
+
+        auth = MPPAuth(Wallet.from_env(), PaymentPolicy(max_amount_per_call=50_000))
+        with httpx.Client(auth=auth) as client:
+            client.post("https://grok.mpp.paywithlocus.com/grok/chat", json=body)
+    """
+
+    requires_request_body = True
+    requires_response_body = True
+
+    def __init__(
+        self,
+        wallet: Wallet,
+        policy: PaymentPolicy | None = None,
+        *,
+        rpc_url: str | None = None,
+        guard: SpendGuard | None = None,
+        observers: Iterable[PaymentObserver] = (),
+        gas_price: int | None = None,
+        gas_price_ttl: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.wallet = wallet
+        self.policy = policy or PaymentPolicy()
+        self.rpc_url = rpc_url
+        self.guard: SpendGuard = guard if guard is not None else InMemoryBudget()
+        self.observers: list[PaymentObserver] = list(observers)
+        self._fixed_gas_price = gas_price
+        self._gas_ttl = gas_price_ttl
+        self._gas_cache: tuple[int, float] | None = None
+        self._gas_lock = threading.Lock()
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"MPPAuth(payer={self.wallet.address}, chain_id={self.policy.chain_id})"
+
+    # httpx's default sync/async drivers leave the inner generator to the garbage collector when
+    # the client aborts (transport error, cancellation). Close it explicitly so the flow's
+    # "sent but no answer" bookkeeping runs deterministically, in both drivers.
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.read()
+        flow = self.auth_flow(request)
+        try:
+            request = next(flow)
+            while True:
+                response = yield request
+                response.read()
+                try:
+                    request = flow.send(response)
+                except StopIteration:
+                    break
+        finally:
+            flow.close()
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()
+        flow = self.auth_flow(request)
+        try:
+            request = next(flow)
+            while True:
+                response = yield request
+                await response.aread()
+                try:
+                    request = flow.send(response)
+                except StopIteration:
+                    break
+        finally:
+            flow.close()
+
+    def _gas_price(self) -> Generator[httpx.Request, httpx.Response, int]:
+        if self._fixed_gas_price is not None:
+            return self._fixed_gas_price
+        now = self._clock()
+        with self._gas_lock:
+            if self._gas_cache is not None and now - self._gas_cache[1] < self._gas_ttl:
+                return self._gas_cache[0]
+        if not self.rpc_url:
+            return self.policy.default_gas_price
+        response = yield httpx.Request("POST", self.rpc_url, json=gas_price_body())
+        try:
+            price = quantity(rpc_result(response.json()))
+        except (ProtocolError, ValueError) as exc:
+            logger.warning("eth_gasPrice failed (%s); using the default gas price", exc)
+            return self.policy.default_gas_price
+        with self._gas_lock:
+            self._gas_cache = (price, now)
+        return price
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers.setdefault("Accept-Payment", "tempo/charge")
+        if request.method not in ("GET", "HEAD", "OPTIONS") and "idempotency-key" not in request.headers:
+            request.headers["Idempotency-Key"] = uuid.uuid4().hex
+        response = yield request
+        if response.status_code != 402:
+            return
+        challenges = parse_www_authenticate(response.headers.get_list("www-authenticate"))
+        if not challenges:
+            return  # a 402 without a Payment challenge: nothing to pay, the caller sees the 402
+        url = request.url
+        if _origin(response.url) != _origin(url):
+            raise InsecureTransportError(
+                f"the 402 came from {response.url.host}, not from {url.host} (redirect); refusing to pay"
+            )
+        check_origin(url.scheme, url.host, self.policy)
+        policy = self.policy
+        approved = select_challenge(challenges, policy, host=url.host, now=self._clock())
+        gas_price = yield from self._gas_price()
+        if gas_price > policy.max_fee_per_gas:
+            raise PolicyViolationError(
+                f"network gas price {gas_price} exceeds the policy cap {policy.max_fee_per_gas}", rule="gas"
+            )
+        ctx: dict[str, Any] = request.extensions.get(CONTEXT_EXTENSION) or {}
+        charge = approved.charge
+        intent = PaymentIntent(
+            challenge_id=approved.challenge.id,
+            realm=approved.challenge.realm,
+            origin=f"{url.scheme}://{url.netloc.decode()}",
+            endpoint=str(ctx.get("endpoint") or url.path),
+            amount=charge.amount,
+            currency=charge.currency,
+            recipient=charge.recipient,
+            chain_id=approved.chain_id,
+            request_digest=hashlib.sha256(request.content).hexdigest(),
+            model=ctx.get("model"),
+            estimate=ctx.get("estimate"),
+            max_fee=0 if charge.fee_payer else (policy.gas_limit * gas_price + 10**12 - 1) // 10**12,
+        )
+        reservation = self.guard.reserve(intent)
+        try:
+            signed = sign_payment(approved, self.wallet, gas_price=gas_price, gas_limit=policy.gas_limit)
+            sent = SentPayment(intent, signed.tx_hash, signed.valid_before, self.wallet.address)
+            self.guard.mark_sent(
+                reservation, tx_hash=signed.tx_hash, valid_before=signed.valid_before, payer=self.wallet.address
+            )
+        except BaseException as exc:
+            self.guard.release(reservation, reason=f"not sent: {type(exc).__name__}")
+            raise
+        request.headers[signed.header_name] = signed.credential
+        request.extensions[SENT_EXTENSION] = sent
+        logger.info(
+            "paying %s USD to %s for %s (challenge %s, tx %s)",
+            format_usd(charge.amount), charge.recipient, intent.endpoint, intent.challenge_id, signed.tx_hash,
+        )
+        try:
+            paid = yield request
+        except GeneratorExit:
+            self.guard.outcome_unknown(reservation, detail="no response after the credential was sent")
+            raise
+        finally:
+            del request.headers[signed.header_name]  # keep the bearer credential out of later logging
+        yield from self._conclude(paid, reservation, signed.tx_hash, approved.sponsored, sent)
+
+    def _conclude(
+        self, response: httpx.Response, reservation: str, tx_hash: str, sponsored: bool, sent: SentPayment
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        status = response.status_code
+        intent = sent.intent
+        if 200 <= status < 300:
+            receipt = None
+            raw_receipt = response.headers.get("payment-receipt")
+            if raw_receipt:
+                try:
+                    receipt = parse_receipt(raw_receipt)
+                except ProtocolError as exc:
+                    logger.warning("ignoring malformed Payment-Receipt: %s", exc)
+            reference = receipt.reference if receipt else None
+            if reference and not sponsored and reference.lower() != tx_hash.lower():
+                logger.warning(
+                    "receipt reference %s differs from our transaction %s; the ledger keeps both", reference, tx_hash
+                )
+            record = PaymentRecord(
+                intent=intent,
+                tx_hash=tx_hash,
+                receipt_reference=reference,
+                receipt=receipt.raw if receipt else None,
+                payer=sent.payer,
+                sponsored=sponsored,
+                valid_before=sent.valid_before,
+                settled_at=self._clock(),
+            )
+            self.guard.settle(reservation, record)
+            response.extensions[PAYMENT_EXTENSION] = record
+            notify_observers(self.observers, record)
+            return
+        problem = parse_problem(response.content, response.headers.get("content-type"))
+        detail = problem.describe() if problem else f"HTTP {status}"
+        if status in (402, 403):
+            self.guard.reject(reservation, status_code=status, detail=detail)
+            exc: Exception = PaymentRejectedError(
+                f"the server refused our payment credential ({status}: {detail})",
+                tx_hash=tx_hash,
+                challenge_id=intent.challenge_id,
+                status_code=status,
+                problem=problem,
+                hint="not paid again automatically; the ledger holds the amount until reconciliation "
+                "shows the transaction cannot land",
+            )
+        else:
+            self.guard.outcome_unknown(reservation, detail=f"HTTP {status}: {detail}")
+            exc = PaymentOutcomeUnknownError(
+                f"HTTP {status} after the payment credential was sent; the payment may have settled",
+                tx_hash=tx_hash,
+                challenge_id=intent.challenge_id,
+                status_code=status,
+                hint="not retried automatically; run `grok-mpp ledger reconcile` before paying again",
+            )
+        exc.response = response  # type: ignore[attr-defined]
+        raise exc
+        yield  # pragma: no cover - makes this a generator for `yield from`

@@ -1,0 +1,63 @@
+"""Approved charge + wallet -> signed Tempo transaction and credential (pure, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grok_mpp.mpp.credential import build_credential, did_pkh
+from grok_mpp.payment.policy import ApprovedCharge
+from grok_mpp.tempo.tip20 import encode_transfer_with_memo
+from grok_mpp.tempo.transaction import Call, HashSigner, SignedTempoTransaction, build_charge_transaction
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPayment:
+    """Everything about one signed payment. ``credential`` is a bearer secret: never log it."""
+
+    header_name: str
+    credential: str
+    tx_hash: str
+    signed: SignedTempoTransaction
+    valid_before: int
+    max_fee: int
+
+    def __repr__(self) -> str:
+        return f"SignedPayment(tx_hash={self.tx_hash}, valid_before={self.valid_before})"
+
+
+def build_calls(approved: ApprovedCharge) -> list[Call]:
+    """Primary ``transferWithMemo`` plus one per split leg, all on the charge currency."""
+    charge = approved.charge
+    calls = [Call(charge.currency, encode_transfer_with_memo(charge.recipient, charge.primary_amount, approved.memo))]
+    for leg in charge.splits:
+        calls.append(Call(charge.currency, encode_transfer_with_memo(leg.recipient, leg.amount, leg.memo or approved.memo)))
+    return calls
+
+
+def sign_payment(
+    approved: ApprovedCharge, signer: HashSigner, *, gas_price: int, gas_limit: int
+) -> SignedPayment:
+    """Sign the charge. Sponsored charges get the 0x78 fee-payer envelope, others a 0x76 transaction
+    that pays its own fee in the charge currency."""
+    tx = build_charge_transaction(
+        chain_id=approved.chain_id,
+        calls=build_calls(approved),
+        fee_token=approved.charge.currency,
+        sponsored=approved.sponsored,
+        gas_limit=gas_limit,
+        max_fee_per_gas=gas_price,
+        valid_before=approved.valid_before,
+    )
+    signed = tx.sign(signer)
+    wire = signed.fee_payer_envelope() if approved.sponsored else signed.raw()
+    payload = {"type": "transaction", "signature": "0x" + wire.hex()}
+    credential = build_credential(approved.challenge, payload, source=did_pkh(approved.chain_id, signer.address))
+    max_fee = 0 if approved.sponsored else (gas_limit * gas_price + 10**12 - 1) // 10**12
+    return SignedPayment(
+        header_name=approved.challenge.credential_header,
+        credential=credential,
+        tx_hash=signed.tx_hash(),
+        signed=signed,
+        valid_before=approved.valid_before,
+        max_fee=max_fee,
+    )

@@ -1,0 +1,135 @@
+"""The payer's key, kept where nothing else can print it.
+
+``Wallet`` holds an eth-account ``LocalAccount`` in a private slot. Its ``repr``/``str`` show only
+the address, it refuses to be pickled or copied into serialized state, and no error message it
+raises contains key material. Sources, in the order :meth:`Wallet.resolve` tries them: an explicit
+key, ``GROK_MPP_PRIVATE_KEY``, an encrypted keystore (``GROK_MPP_KEYSTORE`` + ``GROK_MPP_KEYSTORE_PASSWORD``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from grok_mpp.errors import ConfigurationError
+
+_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+
+
+class Wallet:
+    """A secp256k1 signing key for Tempo payments. Only ``address`` is public."""
+
+    __slots__ = ("__account", "address")
+
+    def __init__(self, account: LocalAccount) -> None:
+        self.__account = account
+        self.address: str = account.address
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def from_key(cls, private_key: Any) -> Wallet:
+        """From a hex key string (or a pydantic ``SecretStr``/bytes). Never echoes the key on error."""
+        if hasattr(private_key, "get_secret_value"):
+            private_key = private_key.get_secret_value()
+        if isinstance(private_key, bytes | bytearray):
+            if len(private_key) != 32:
+                raise ConfigurationError("private key bytes must be exactly 32 bytes long")
+            return cls(Account.from_key(bytes(private_key)))
+        if not isinstance(private_key, str) or not _KEY.match(private_key.strip()):
+            raise ConfigurationError(
+                "private key must be 64 hex characters (optionally 0x-prefixed)",
+                hint="set GROK_MPP_PRIVATE_KEY or pass private_key=; the value itself is not shown",
+            )
+        key = private_key.strip()
+        try:
+            return cls(Account.from_key(key if key.startswith("0x") else "0x" + key))
+        except Exception:  # eth-keys errors may include the key: replace, never chain
+            raise ConfigurationError("private key is not a valid secp256k1 key (value not shown)") from None
+
+    @classmethod
+    def from_keystore(cls, path: str | os.PathLike[str], password: str) -> Wallet:
+        """From an encrypted JSON keystore (eth-account / geth format)."""
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigurationError(f"cannot read keystore {os.fspath(path)!r}: {exc}") from None
+        try:
+            key = Account.decrypt(data, password)
+        except Exception:
+            raise ConfigurationError(f"cannot decrypt keystore {os.fspath(path)!r}: wrong password?") from None
+        return cls(Account.from_key(key))
+
+    @classmethod
+    def create(cls) -> Wallet:
+        """A fresh random key (throwaway wallets for the local gateway and tests)."""
+        return cls(Account.create())
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Wallet | None:
+        env = os.environ if environ is None else environ
+        if env.get("GROK_MPP_PRIVATE_KEY"):
+            return cls.from_key(env["GROK_MPP_PRIVATE_KEY"])
+        if env.get("GROK_MPP_KEYSTORE"):
+            return cls.from_keystore(env["GROK_MPP_KEYSTORE"], env.get("GROK_MPP_KEYSTORE_PASSWORD", ""))
+        return None
+
+    @classmethod
+    def resolve(cls, private_key: Any = None, wallet: Wallet | None = None) -> Wallet:
+        """Explicit wallet, else explicit key, else the environment; a clear error if none."""
+        if wallet is not None:
+            return wallet
+        if private_key is not None:
+            return cls.from_key(private_key)
+        found = cls.from_env()
+        if found is None:
+            raise ConfigurationError(
+                "no wallet configured",
+                hint="pass private_key=..., set GROK_MPP_PRIVATE_KEY, or GROK_MPP_KEYSTORE (+ _PASSWORD); "
+                "for offline work start the local gateway: `grok-mpp local serve`",
+            )
+        return found
+
+    # -- use ---------------------------------------------------------------------------------------
+    def sign_hash(self, digest: bytes) -> bytes:
+        """Raw secp256k1 signature r||s||v (v = 27/28) over a 32-byte hash, without any prefix."""
+        if len(digest) != 32:
+            raise ValueError("digest must be 32 bytes")
+        signed = self.__account.unsafe_sign_hash(digest)
+        return signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
+
+    def export_private_key(self) -> str:
+        """The hex key. Only for explicit user actions (``grok-mpp wallet new --show-key``)."""
+        return "0x" + bytes(self.__account.key).hex()
+
+    def encrypt(self, password: str) -> dict[str, Any]:
+        """Encrypted keystore JSON for this key."""
+        return dict(Account.encrypt(self.__account.key, password))
+
+    def __repr__(self) -> str:
+        return f"Wallet(address={self.address!r})"
+
+    __str__ = __repr__
+
+    def __getstate__(self) -> Any:
+        raise TypeError("Wallet cannot be pickled: it holds a private key")
+
+    def __reduce__(self) -> Any:
+        raise TypeError("Wallet cannot be pickled: it holds a private key")
+
+    def __copy__(self) -> Wallet:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Wallet:
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Wallet) and other.address == self.address
+
+    def __hash__(self) -> int:
+        return hash(self.address)
