@@ -22,7 +22,7 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_REQUEST_PARAM_BYTES = 32 * 1024
 MAX_CHALLENGES = 16
 
-_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # noqa: S105 - RFC 9110 token grammar, not a secret
 _PARAM_START = re.compile(rf"^\s*({_TOKEN})\s*=")
 _SCHEME = re.compile(rf"^\s*({_TOKEN})(?:\s+(.*))?$", re.S)
 _METHOD = re.compile(r"^[a-z][a-z0-9:_-]*$")
