@@ -1,0 +1,407 @@
+"""Typed clients for the seven Locus Grok endpoints: ``GrokClient`` (sync) and ``AsyncGrokClient``.
+
+Everything except the actual ``send`` is shared: building the validated request (serialized once,
+so the paid retry re-sends identical bytes), labelling it for the ledger, turning the response
+(or the failure) into a result or a typed error. The only difference between the two classes is
+``self._http.send(...)`` versus ``await self._http.send(...)``.
+
+Example::
+
+    from grok_mpp import GrokClient
+    with GrokClient() as grok:                       # key from GROK_MPP_PRIVATE_KEY
+        result = grok.chat(messages=[{"role": "user", "content": "Hi"}], max_tokens=64)
+        print(result.text, result.cost.paid_usd)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from grok_mpp.config import Settings
+from grok_mpp.errors import (
+    GatewayConnectionError,
+    GatewayError,
+    GatewayTimeoutError,
+    GrokMPPError,
+    InvalidRequestError,
+    PaymentOutcomeUnknownError,
+    PaymentRefusedError,
+    RateLimitedError,
+    UpstreamError,
+)
+from grok_mpp.gateway.parsing import parse_chat, parse_image, parse_speech, unwrap_envelope
+from grok_mpp.gateway.pricing import Estimate, estimate_request
+from grok_mpp.gateway.requests import (
+    ChatRequest,
+    CodeExecutionRequest,
+    GrokRequest,
+    ImageEditRequest,
+    ImageGenerateRequest,
+    TTSRequest,
+    WebSearchRequest,
+    XSearchRequest,
+)
+from grok_mpp.gateway.results import ChatResult, Cost, ImageResult, SpeechResult
+from grok_mpp.mpp.challenge import parse_www_authenticate
+from grok_mpp.mpp.charge import ChargeRequest
+from grok_mpp.payment.auth import CONTEXT_EXTENSION, PAYMENT_EXTENSION, MPPAuth, sent_payment
+from grok_mpp.payment.hooks import InMemoryBudget, PaymentObserver, PaymentRecord, SpendGuard
+from grok_mpp.payment.policy import PaymentPolicy, select_challenge
+from grok_mpp.units import format_usd
+from grok_mpp.wallet import Wallet
+
+R = TypeVar("R", bound=GrokRequest)
+Result = ChatResult | ImageResult | SpeechResult
+
+CHAT_ENDPOINTS = ("/grok/chat", "/grok/code-execution", "/grok/web-search", "/grok/x-search")
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """The gateway's asked price for a request, fetched without paying."""
+
+    endpoint: str
+    amount: int
+    currency: str
+    recipient: str
+    chain_id: int | None
+    challenge_id: str
+    expires: datetime | None
+    estimate: Estimate
+    within_policy: bool
+    refusal: str | None
+
+    @property
+    def amount_usd(self) -> str:
+        return format_usd(self.amount)
+
+    @property
+    def estimate_usd(self) -> str:
+        return format_usd(self.estimate.amount)
+
+
+def _coerce(kind: type[R], request: R | Mapping[str, Any] | None, fields: dict[str, Any]) -> R:
+    if request is None:
+        return kind(**fields)
+    if isinstance(request, kind):
+        return request.replace(**fields) if fields else request
+    if isinstance(request, Mapping):
+        return kind(**{**request, **fields})
+    raise InvalidRequestError(f"expected a {kind.__name__} or a dict, got {type(request).__name__}")
+
+
+def _cost(record: PaymentRecord | None, estimate: Estimate) -> Cost:
+    if record is None:
+        return Cost.unpaid(estimate.amount)
+    return Cost(
+        paid=record.amount,
+        currency=record.intent.currency,
+        chain_id=record.intent.chain_id,
+        tx_hash=record.receipt_reference or record.tx_hash,
+        challenge_id=record.intent.challenge_id,
+        receipt=record.receipt,
+        estimated=estimate.amount,
+        upstream_ticks=None,
+    )
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+class _ClientCore:
+    """Configuration, request preparation and response interpretation shared by both clients."""
+
+    def __init__(
+        self,
+        *,
+        private_key: Any = None,
+        wallet: Wallet | None = None,
+        base_url: str | None = None,
+        chain_id: int | None = None,
+        rpc_url: str | None = None,
+        max_price_usd: Any = None,
+        budget_usd: Any = None,
+        ledger: Any = None,
+        guard: SpendGuard | None = None,
+        policy: PaymentPolicy | None = None,
+        observers: Iterable[PaymentObserver] = (),
+        timeout: float | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = Settings.resolve(
+            base_url=base_url,
+            chain_id=chain_id,
+            rpc_url=rpc_url,
+            max_price_usd=max_price_usd,
+            budget_usd=budget_usd,
+            ledger=ledger if isinstance(ledger, str) else None,
+            timeout=timeout,
+            environ=environ,
+        )
+        self.wallet = Wallet.resolve(private_key, wallet)
+        self.policy = policy or self.settings.policy()
+        self.guard = guard if guard is not None else self._default_guard(ledger)
+        self.auth = MPPAuth(
+            self.wallet, self.policy, rpc_url=self.settings.rpc_url, guard=self.guard, observers=observers
+        )
+        self._timeout = httpx.Timeout(self.settings.timeout, connect=15.0)
+
+    def _default_guard(self, ledger: Any) -> SpendGuard:
+        """The durable ledger when available (every payment recorded), else a process budget."""
+        if ledger is not None and not isinstance(ledger, str) and isinstance(ledger, SpendGuard):
+            return ledger
+        try:
+            from grok_mpp.ledger import guard_from_settings
+        except ImportError:
+            return InMemoryBudget(total=self.settings.budget)
+        return guard_from_settings(self.settings)
+
+    @property
+    def address(self) -> str:
+        return self.wallet.address
+
+    def add_observer(self, observer: PaymentObserver) -> None:
+        self.auth.observers.append(observer)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.settings.base_url!r}, payer={self.wallet.address})"
+
+    # -- request side --------------------------------------------------------------------------
+    def _build(self, http: httpx.Client | httpx.AsyncClient, request: GrokRequest) -> tuple[httpx.Request, Estimate]:
+        estimate = estimate_request(request)
+        url = self.settings.base_url + request.endpoint
+        http_request = http.build_request(
+            "POST",
+            url,
+            content=request.to_body(),
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            extensions={
+                CONTEXT_EXTENSION: {
+                    "endpoint": request.endpoint,
+                    "model": getattr(request, "model", None),
+                    "estimate": estimate.amount,
+                }
+            },
+        )
+        return http_request, estimate
+
+    # -- response side -------------------------------------------------------------------------
+    def _interpret(self, request: GrokRequest, estimate: Estimate, response: httpx.Response) -> Result:
+        record = response.extensions.get(PAYMENT_EXTENSION)
+        body = _json(response)
+        status = response.status_code
+        if status == 402:
+            raise GatewayError(
+                "the gateway answered 402 without a payable Payment challenge",
+                status_code=status,
+                body=body,
+                hint="check GROK_MPP_BASE_URL points at an MPP gateway",
+            )
+        if status >= 400 and not (isinstance(body, dict) and "success" in body):
+            raise self._status_error(status, body, paid=record is not None)
+        data = unwrap_envelope(status, body)
+        cost = _cost(record, estimate)
+        model = str(getattr(request, "model", "") or "")
+        if request.endpoint in CHAT_ENDPOINTS:
+            return parse_chat(data, requested_model=model, endpoint=request.endpoint, cost=cost)
+        if isinstance(request, TTSRequest):
+            return parse_speech(data, characters=len(request.text), codec=request.codec, cost=cost)
+        return parse_image(data, requested_model=model, cost=cost)
+
+    @staticmethod
+    def _status_error(status: int, body: Any, *, paid: bool) -> GrokMPPError:
+        detail = json.dumps(body)[:300] if body is not None else "no body"
+        if status in (400, 404, 413, 422):
+            return InvalidRequestError(f"the gateway rejected the request (HTTP {status}): {detail}")
+        if status == 429:
+            return RateLimitedError(f"rate limited by the gateway (HTTP 429): {detail}", status_code=status)
+        error = GatewayError(f"gateway error HTTP {status}: {detail}", status_code=status, body=body)
+        error.retryable = status >= 500 and not paid
+        return error
+
+    @staticmethod
+    def _translate(exc: Exception, http_request: httpx.Request) -> Exception:
+        """Turn transport failures and post-payment 5xx into errors that say whether money moved."""
+        if isinstance(exc, PaymentOutcomeUnknownError):
+            response = getattr(exc, "response", None)
+            body = _json(response) if response is not None else None
+            if isinstance(body, dict) and body.get("success") is False:
+                try:
+                    unwrap_envelope(response.status_code, body)  # type: ignore[union-attr]
+                except UpstreamError as upstream:
+                    upstream.payment = sent_payment(http_request)
+                    upstream.context["tx_hash"] = exc.tx_hash
+                    return upstream
+            return exc
+        if isinstance(exc, httpx.TransportError):
+            sent = sent_payment(http_request)
+            if sent is not None:
+                return PaymentOutcomeUnknownError(
+                    f"{type(exc).__name__} after the payment credential was sent; the payment may have settled",
+                    tx_hash=sent.tx_hash,
+                    challenge_id=sent.intent.challenge_id,
+                    hint="not retried automatically; run `grok-mpp ledger reconcile` before paying again",
+                )
+            target = exc.request.url.host if exc.request is not None else "the gateway"
+            if isinstance(exc, httpx.TimeoutException):
+                return GatewayTimeoutError(f"timed out talking to {target} before any payment: {exc}")
+            return GatewayConnectionError(f"could not reach {target} before any payment: {exc}")
+        return exc
+
+    def _quote_from(self, request: GrokRequest, estimate: Estimate, response: httpx.Response) -> Quote:
+        if response.status_code != 402:
+            raise GatewayError(
+                f"expected a 402 challenge from {request.endpoint}, got HTTP {response.status_code}",
+                status_code=response.status_code,
+                body=_json(response),
+            )
+        challenges = [
+            c
+            for c in parse_www_authenticate(response.headers.get_list("www-authenticate"))
+            if c.method == "tempo" and c.intent == "charge"
+        ]
+        if not challenges:
+            raise GatewayError("the 402 carried no tempo/charge challenge", status_code=402)
+        challenge = challenges[0]
+        charge = ChargeRequest.from_dict(challenge.request_data)
+        refusal = None
+        try:
+            select_challenge([challenge], self.policy, host=response.request.url.host, now=datetime.now().timestamp())
+        except (PaymentRefusedError, GrokMPPError) as exc:
+            refusal = str(exc)
+        return Quote(
+            endpoint=request.endpoint,
+            amount=charge.amount,
+            currency=charge.currency,
+            recipient=charge.recipient,
+            chain_id=charge.chain_id,
+            challenge_id=challenge.id,
+            expires=challenge.expires_at,
+            estimate=estimate,
+            within_policy=refusal is None,
+            refusal=refusal,
+        )
+
+
+class GrokClient(_ClientCore):
+    """Synchronous client. Thread-safe: one connection pool, payments budgeted atomically."""
+
+    def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._http = http_client or httpx.Client(timeout=self._timeout, follow_redirects=False)
+        self._owns_http = http_client is None
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> GrokClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, request: GrokRequest) -> Result:
+        """Pay for and run one validated request."""
+        http_request, estimate = self._build(self._http, request)
+        try:
+            response = self._http.send(http_request, auth=self.auth)
+        except (httpx.TransportError, PaymentOutcomeUnknownError) as exc:
+            raise self._translate(exc, http_request) from exc
+        return self._interpret(request, estimate, response)
+
+    def quote(self, request: GrokRequest) -> Quote:
+        """The exact price the gateway asks for this request, without paying (no credential sent)."""
+        http_request, estimate = self._build(self._http, request)
+        try:
+            response = self._http.send(http_request, auth=None)
+        except httpx.TransportError as exc:
+            raise self._translate(exc, http_request) from exc
+        return self._quote_from(request, estimate, response)
+
+    def chat(self, request: ChatRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+        return self.send(_coerce(ChatRequest, request, fields))  # type: ignore[return-value]
+
+    def code_execution(self, request: CodeExecutionRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+        return self.send(_coerce(CodeExecutionRequest, request, fields))  # type: ignore[return-value]
+
+    def web_search(self, request: WebSearchRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+        return self.send(_coerce(WebSearchRequest, request, fields))  # type: ignore[return-value]
+
+    def x_search(self, request: XSearchRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+        return self.send(_coerce(XSearchRequest, request, fields))  # type: ignore[return-value]
+
+    def image_generate(self, request: ImageGenerateRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ImageResult:
+        return self.send(_coerce(ImageGenerateRequest, request, fields))  # type: ignore[return-value]
+
+    def image_edit(self, request: ImageEditRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ImageResult:
+        return self.send(_coerce(ImageEditRequest, request, fields))  # type: ignore[return-value]
+
+    def tts(self, request: TTSRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> SpeechResult:
+        return self.send(_coerce(TTSRequest, request, fields))  # type: ignore[return-value]
+
+
+class AsyncGrokClient(_ClientCore):
+    """Asynchronous client with the same methods as :class:`GrokClient`, as coroutines."""
+
+    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._http = http_client or httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+        self._owns_http = http_client is None
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncGrokClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def send(self, request: GrokRequest) -> Result:
+        http_request, estimate = self._build(self._http, request)
+        try:
+            response = await self._http.send(http_request, auth=self.auth)
+        except (httpx.TransportError, PaymentOutcomeUnknownError) as exc:
+            raise self._translate(exc, http_request) from exc
+        return self._interpret(request, estimate, response)
+
+    async def quote(self, request: GrokRequest) -> Quote:
+        http_request, estimate = self._build(self._http, request)
+        try:
+            response = await self._http.send(http_request, auth=None)
+        except httpx.TransportError as exc:
+            raise self._translate(exc, http_request) from exc
+        return self._quote_from(request, estimate, response)
+
+    async def chat(self, request: ChatRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+        return await self.send(_coerce(ChatRequest, request, fields))  # type: ignore[return-value]
+
+    async def code_execution(self, request: CodeExecutionRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+        return await self.send(_coerce(CodeExecutionRequest, request, fields))  # type: ignore[return-value]
+
+    async def web_search(self, request: WebSearchRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+        return await self.send(_coerce(WebSearchRequest, request, fields))  # type: ignore[return-value]
+
+    async def x_search(self, request: XSearchRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+        return await self.send(_coerce(XSearchRequest, request, fields))  # type: ignore[return-value]
+
+    async def image_generate(self, request: ImageGenerateRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ImageResult:
+        return await self.send(_coerce(ImageGenerateRequest, request, fields))  # type: ignore[return-value]
+
+    async def image_edit(self, request: ImageEditRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ImageResult:
+        return await self.send(_coerce(ImageEditRequest, request, fields))  # type: ignore[return-value]
+
+    async def tts(self, request: TTSRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> SpeechResult:
+        return await self.send(_coerce(TTSRequest, request, fields))  # type: ignore[return-value]
