@@ -332,7 +332,9 @@ class GrokClient(_ClientCore):
     def chat(self, request: ChatRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
         return self.send(_coerce(ChatRequest, request, fields))  # type: ignore[return-value]
 
-    def code_execution(self, request: CodeExecutionRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+    def code_execution(
+        self, request: CodeExecutionRequest | Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> ChatResult:
         return self.send(_coerce(CodeExecutionRequest, request, fields))  # type: ignore[return-value]
 
     def web_search(self, request: WebSearchRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
@@ -341,7 +343,9 @@ class GrokClient(_ClientCore):
     def x_search(self, request: XSearchRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
         return self.send(_coerce(XSearchRequest, request, fields))  # type: ignore[return-value]
 
-    def image_generate(self, request: ImageGenerateRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ImageResult:
+    def image_generate(
+        self, request: ImageGenerateRequest | Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> ImageResult:
         return self.send(_coerce(ImageGenerateRequest, request, fields))  # type: ignore[return-value]
 
     def image_edit(self, request: ImageEditRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ImageResult:
@@ -388,19 +392,27 @@ class AsyncGrokClient(_ClientCore):
     async def chat(self, request: ChatRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
         return await self.send(_coerce(ChatRequest, request, fields))  # type: ignore[return-value]
 
-    async def code_execution(self, request: CodeExecutionRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+    async def code_execution(
+        self, request: CodeExecutionRequest | Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> ChatResult:
         return await self.send(_coerce(CodeExecutionRequest, request, fields))  # type: ignore[return-value]
 
-    async def web_search(self, request: WebSearchRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
+    async def web_search(
+        self, request: WebSearchRequest | Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> ChatResult:
         return await self.send(_coerce(WebSearchRequest, request, fields))  # type: ignore[return-value]
 
     async def x_search(self, request: XSearchRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
         return await self.send(_coerce(XSearchRequest, request, fields))  # type: ignore[return-value]
 
-    async def image_generate(self, request: ImageGenerateRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ImageResult:
+    async def image_generate(
+        self, request: ImageGenerateRequest | Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> ImageResult:
         return await self.send(_coerce(ImageGenerateRequest, request, fields))  # type: ignore[return-value]
 
-    async def image_edit(self, request: ImageEditRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ImageResult:
+    async def image_edit(
+        self, request: ImageEditRequest | Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> ImageResult:
         return await self.send(_coerce(ImageEditRequest, request, fields))  # type: ignore[return-value]
 
     async def tts(self, request: TTSRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> SpeechResult:
