@@ -6,7 +6,7 @@
 | GROK_MPP_PRIVATE_KEY         | payer key (hex)                                           | none                                  |
 | GROK_MPP_KEYSTORE(+_PASSWORD)| encrypted keystore instead of a raw key                   | none                                  |
 | GROK_MPP_CHAIN_ID            | the one chain the client pays on                          | 4217 (Tempo mainnet)                  |
-| TEMPO_RPC_URL                | JSON-RPC for gas price, balances and reconciliation       | the chain's public RPC                |
+| TEMPO_RPC_URL                | JSON-RPC for gas price, balances and reconciliation       | chain's public RPC; <base>/rpc on loopback |
 | GROK_MPP_MAX_PER_CALL_USD    | refuse any single payment above this                      | 0.10                                  |
 | GROK_MPP_BUDGET_USD          | total budget over the ledger (or this process)            | unlimited                             |
 | GROK_MPP_LEDGER              | ledger path / postgres DSN, or "off"                      | user data dir ledger.sqlite3          |
@@ -21,13 +21,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from grok_mpp.chains import CHAINS, TEMPO_MAINNET
 from grok_mpp.errors import ConfigurationError
-from grok_mpp.payment.policy import DEFAULT_MAX_PER_CALL, PaymentPolicy
+from grok_mpp.payment.policy import DEFAULT_MAX_PER_CALL, PaymentPolicy, is_loopback_host
 from grok_mpp.units import UsdLike, usd_to_base_units
 
 DEFAULT_BASE_URL = "https://grok.mpp.paywithlocus.com"
 DEFAULT_TIMEOUT = 180.0
+
+
+def _default_rpc(base_url: str, chain_id: int) -> str | None:
+    """The chain's public RPC; for a gateway on loopback, the local gateway's own ``/rpc``.
+
+    A gateway on 127.0.0.1 is the local emulator (or a test double), whose chain lives in-process:
+    asking the public Tempo RPC for its gas price or receipts would be wrong and, offline, fail.
+    """
+    if is_loopback_host(httpx.URL(base_url).host):
+        return base_url + "/rpc"
+    return CHAINS[chain_id].rpc_url if chain_id in CHAINS else None
 
 
 def _env_int(env: Mapping[str, str], name: str) -> int | None:
@@ -79,7 +92,7 @@ class Settings:
         if not base.startswith(("http://", "https://")):
             raise ConfigurationError(f"base URL must start with http:// or https://, got {base!r}")
         chain = chain_id or _env_int(env, "GROK_MPP_CHAIN_ID") or TEMPO_MAINNET
-        rpc = rpc_url or env.get("TEMPO_RPC_URL") or (CHAINS[chain].rpc_url if chain in CHAINS else None)
+        rpc = rpc_url or env.get("TEMPO_RPC_URL") or _default_rpc(base, chain)
         cap = (
             usd_to_base_units(max_price_usd, name="max_price_usd")
             if max_price_usd is not None
