@@ -99,7 +99,13 @@ class InsecureTransportError(PaymentRefusedError):
 
 
 class PaymentError(GrokMPPError):
-    """A payment was attempted and did not complete normally."""
+    """A payment was attempted and did not complete normally.
+
+    ``response`` is the HTTP response that ended the attempt, when there was one (frameworks such as
+    LangChain read ``error.response`` for status and headers).
+    """
+
+    response: Any = None
 
     def __init__(
         self,

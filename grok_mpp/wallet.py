@@ -100,7 +100,7 @@ class Wallet:
         """Raw secp256k1 signature r||s||v (v = 27/28) over a 32-byte hash, without any prefix."""
         if len(digest) != 32:
             raise ValueError("digest must be 32 bytes")
-        signed = self.__account.unsafe_sign_hash(digest)
+        signed = self.__account.unsafe_sign_hash(digest)  # type: ignore[arg-type]
         return signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
 
     def export_private_key(self) -> str:

@@ -23,7 +23,7 @@ import binascii
 import json
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -488,6 +488,10 @@ class _ChatLike(GrokRequest):
 class ChatRequest(_ChatLike):
     """``POST /grok/chat``: chat completions with vision and function calling."""
 
+    if TYPE_CHECKING:  # accept dicts for nested models (pydantic converts them) in typed callers
+
+        def __init__(self, **data: Any) -> None: ...
+
     endpoint: ClassVar[str] = "/grok/chat"
 
     top_p: float | None = Field(default=None, ge=0, le=1)
@@ -590,6 +594,10 @@ class _ServerToolRequest(_ChatLike):
 class CodeExecutionRequest(_ServerToolRequest):
     """``POST /grok/code-execution``: Locus enables the server-side code tool; extra function tools allowed."""
 
+    if TYPE_CHECKING:  # accept dicts for nested models (pydantic converts them) in typed callers
+
+        def __init__(self, **data: Any) -> None: ...
+
     endpoint: ClassVar[str] = "/grok/code-execution"
 
     model: str = DEFAULT_CODE_EXECUTION_MODEL
@@ -666,6 +674,10 @@ def _normalize_handles(field: str, values: list[str] | None) -> list[str] | None
 class WebSearchRequest(_ServerToolRequest):
     """``POST /grok/web-search``: chat grounded in web search, optional domain filter."""
 
+    if TYPE_CHECKING:  # accept dicts for nested models (pydantic converts them) in typed callers
+
+        def __init__(self, **data: Any) -> None: ...
+
     endpoint: ClassVar[str] = "/grok/web-search"
 
     allowed_domains: list[str] | None = None
@@ -694,6 +706,10 @@ class WebSearchRequest(_ServerToolRequest):
 
 class XSearchRequest(_ServerToolRequest):
     """``POST /grok/x-search``: chat grounded in X posts, optional handle and date filters."""
+
+    if TYPE_CHECKING:  # accept dicts for nested models (pydantic converts them) in typed callers
+
+        def __init__(self, **data: Any) -> None: ...
 
     endpoint: ClassVar[str] = "/grok/x-search"
 
@@ -767,6 +783,10 @@ def _prompt(v: str) -> str:
 class ImageGenerateRequest(GrokRequest):
     """``POST /grok/image-generate``. ``b64_json`` is the default because upstream URLs expire."""
 
+    if TYPE_CHECKING:  # accept dicts for nested models (pydantic converts them) in typed callers
+
+        def __init__(self, **data: Any) -> None: ...
+
     endpoint: ClassVar[str] = "/grok/image-generate"
 
     prompt: str
@@ -806,6 +826,10 @@ def image_edit_source_body(image: str) -> dict[str, Any]:
 
 class ImageEditRequest(GrokRequest):
     """``POST /grok/image-edit``: ``image`` is an http(s) URL, a ``data:image/...;base64,`` URI or raw bytes."""
+
+    if TYPE_CHECKING:  # accept dicts for nested models (pydantic converts them) in typed callers
+
+        def __init__(self, **data: Any) -> None: ...
 
     endpoint: ClassVar[str] = "/grok/image-edit"
 
@@ -867,6 +891,10 @@ def tts_output_format_body(codec: str | None, sample_rate: int | None) -> dict[s
 
 class TTSRequest(GrokRequest):
     """``POST /grok/tts``: up to 15,000 characters per call (split longer texts)."""
+
+    if TYPE_CHECKING:  # accept dicts for nested models (pydantic converts them) in typed callers
+
+        def __init__(self, **data: Any) -> None: ...
 
     endpoint: ClassVar[str] = "/grok/tts"
 

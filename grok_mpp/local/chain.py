@@ -81,7 +81,9 @@ def _recover_fee_payer(signed: SignedTempoTransaction) -> str:
         raise ChainError(f"fee payer signature does not recover: {exc}") from None
 
 
-def cosign_as_fee_payer(signed: SignedTempoTransaction, fee_payer: HashSigner, fee_token: str) -> SignedTempoTransaction:
+def cosign_as_fee_payer(
+    signed: SignedTempoTransaction, fee_payer: HashSigner, fee_token: str
+) -> SignedTempoTransaction:
     """The broadcastable sponsored transaction: the sponsor signs ``fee_payer_hash`` for ``fee_token``."""
     with_token = replace(signed, tx=replace(signed.tx, fee_token=fee_token.lower()))
     return signed.with_fee_payer(fee_token, fee_payer.sign_hash(with_token.fee_payer_hash()))
@@ -244,11 +246,21 @@ class LocalChain:
             topics = [TRANSFER_TOPIC, _word(signed.sender), _word(to)]
             logs.append({"address": token, "topics": topics, "data": data})
             if memo is not None:
-                logs.append({"address": token, "topics": [TRANSFER_WITH_MEMO_TOPIC, *topics[1:], "0x" + memo.hex()], "data": data})
+                logs.append(
+                    {
+                        "address": token,
+                        "topics": [TRANSFER_WITH_MEMO_TOPIC, *topics[1:], "0x" + memo.hex()],
+                        "data": data,
+                    }
+                )
         for index, log in enumerate(logs):
             log.update(
-                blockNumber=hex(block), blockHash=block_hash, transactionHash=tx_hash,
-                transactionIndex="0x0", logIndex=hex(index), removed=False,
+                blockNumber=hex(block),
+                blockHash=block_hash,
+                transactionHash=tx_hash,
+                transactionIndex="0x0",
+                logIndex=hex(index),
+                removed=False,
             )
         return {
             "transactionHash": tx_hash,

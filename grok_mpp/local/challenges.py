@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -42,18 +43,35 @@ _TITLES = {
 
 def rfc3339_ms(epoch: float) -> str:
     """``2026-09-28T07:06:32.217Z``: the millisecond UTC form JavaScript servers (and Locus) emit."""
-    dt = datetime.fromtimestamp(epoch, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return _format_ms(int(epoch * 1000))
+
+
+def _format_ms(epoch_ms: int) -> str:
+    dt = datetime.fromtimestamp(epoch_ms // 1000, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
 class ChallengeIssuer:
     """Creates HMAC-bound tempo/charge challenges and checks echoed ones.
 
-    ``secret`` never appears in ``repr``; the issuer is shared by every request thread and is
-    immutable after construction, so it needs no lock.
+    ``secret`` never appears in ``repr``. Challenge ids are single-use, so two challenges must never
+    share one: with no ``opaque`` nonce (Locus sends none) the only varying input is ``expires``, so
+    the issuer makes it strictly increasing per millisecond. Two identical requests in the same
+    millisecond therefore still get distinct ids, and the wire format stays Locus's.
     """
 
-    __slots__ = ("__secret", "chain_id", "clock", "currency", "fee_payer", "realm", "recipient", "ttl_seconds")
+    __slots__ = (
+        "__secret",
+        "_last_ms",
+        "_lock",
+        "chain_id",
+        "clock",
+        "currency",
+        "fee_payer",
+        "realm",
+        "recipient",
+        "ttl_seconds",
+    )
 
     def __init__(
         self,
@@ -77,6 +95,8 @@ class ChallengeIssuer:
         self.ttl_seconds = ttl_seconds
         self.fee_payer = fee_payer
         self.clock = clock
+        self._lock = threading.Lock()
+        self._last_ms = 0
 
     def __repr__(self) -> str:
         return (
@@ -126,13 +146,16 @@ class ChallengeIssuer:
         """
         del http_method
         issued = self.clock() if now is None else now
+        with self._lock:
+            expires_ms = max(int((issued + self.ttl_seconds) * 1000), self._last_ms + 1)
+            self._last_ms = expires_ms
         params = {
             "realm": self.realm,
             "method": METHOD,
             "intent": INTENT,
             "request": encode_b64_json(self.request_object(amount), canonical=True),
             "description": f"grok-mpp local gateway: {path}",
-            "expires": rfc3339_ms(issued + self.ttl_seconds),
+            "expires": _format_ms(expires_ms),
         }
         return {"id": self.challenge_id(params), **params}
 
@@ -158,7 +181,9 @@ def problem(code: str, detail: str, *, status: int = 402, **extra: Any) -> dict[
     }
 
 
-def payment_required(challenge: Mapping[str, str], *, code: str = "payment-required", detail: str | None = None) -> dict[str, Any]:
+def payment_required(
+    challenge: Mapping[str, str], *, code: str = "payment-required", detail: str | None = None
+) -> dict[str, Any]:
     """The problem body that accompanies a 402 challenge (``challengeId`` names the new challenge)."""
     text = detail if detail is not None else f'Payment is required for "{challenge["realm"]}".'
     return problem(code, text, status=402, challengeId=challenge["id"])

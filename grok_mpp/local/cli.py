@@ -45,11 +45,13 @@ def add_local_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     serve.add_argument(
         "--fault", default=None, help=f"inject a fault into every paid call, e.g. upstream-502 (env {FAULT_ENV_VAR})"
     )
+    serve.add_argument("--settle", default="local", help="'local' (in-process chain, default) or a Tempo JSON-RPC URL")
     serve.add_argument(
-        "--settle", default="local", help="'local' (in-process chain, default) or a Tempo JSON-RPC URL"
-    )
-    serve.add_argument(
-        "--fund", action="append", type=_fund_spec, default=[], metavar="ADDRESS=USD",
+        "--fund",
+        action="append",
+        type=_fund_spec,
+        default=[],
+        metavar="ADDRESS=USD",
         help="credit an address with test money (repeatable)",
     )
     serve.add_argument("--new-wallet", action="store_true", help="create and fund a throwaway wallet, print its key")

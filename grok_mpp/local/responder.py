@@ -6,7 +6,7 @@ that the answers must have the real *shapes* (chat.completion, Responses-API ite
 usage with reasoning tokens outside ``completion_tokens`` and ``cost_in_usd_ticks``) and just enough
 behaviour for schema-aware callers: tool calls whose arguments validate against the tool's JSON
 schema, ``tool_choice`` honoured, ``response_format`` JSON that validates, a text answer after a
-tool result. The rules are described in ``docs``-style detail in :mod:`grok_mpp.local.synthesis`
+tool result. The prompt rules live in :mod:`grok_mpp.local.synthesis`
 and :mod:`grok_mpp.local.schema_fill`.
 
 Guarantees:
@@ -297,13 +297,18 @@ def _tool_words(function: Mapping[str, Any]) -> list[str]:
     return [*re.split(r"[_\-\s]+", name), name, *content_words(str(description or ""))]
 
 
+#: Verbs and nouns that appear in many tool names and say nothing about the tool's topic.
+_GENERIC_NAME_PARTS = frozenset({"get", "set", "run", "make", "create", "fetch", "call", "tool", "function", "lookup"})
+
+
 def _tool_score(function: Mapping[str, Any], prompt: str) -> int:
     """How strongly the prompt mentions a tool: its name counts 10, name parts 2, description words 1."""
     lowered = prompt.lower()
     name = str(function["name"]).lower()
     prompt_words = {w.lower() for w in content_words(prompt)}
-    score = 10 if name in lowered or name.replace("_", " ") in lowered else 0
-    parts = {p for p in re.split(r"[_\-\s]+", name) if len(p) >= 3}
+    mentioned = any(re.search(rf"(?<!\w){re.escape(form)}(?!\w)", lowered) for form in {name, name.replace("_", " ")})
+    score = 10 if mentioned else 0
+    parts = {p for p in re.split(r"[_\-\s]+", name) if len(p) >= 3 and p not in _GENERIC_NAME_PARTS}
     score += 2 * len(parts & prompt_words)
     description_words = {w.lower() for w in content_words(str(function.get("description") or "")) if len(w) >= 4}
     return score + len(description_words & prompt_words)

@@ -183,11 +183,13 @@ class LocalGateway:
         if self._server is not None:
             return self
         if self._remote_url is not None and self.remote_chain is None:
-            self.remote_chain = RemoteChain(self._remote_url)
-            if self.remote_chain.chain_id != self.chain_id:
+            remote = RemoteChain(self._remote_url)
+            if remote.chain_id != self.chain_id:
+                remote.close()
                 raise ConfigurationError(
-                    f"settlement node is chain {self.remote_chain.chain_id}, gateway is chain {self.chain_id}"
+                    f"settlement node is chain {remote.chain_id}, gateway is chain {self.chain_id}"
                 )
+            self.remote_chain = remote
         server = _Server((self.host, self._port), _make_handler(self))
         self._server = server
         self._port = server.server_address[1]
@@ -282,7 +284,9 @@ class LocalGateway:
             setattr(self._stats, name, getattr(self._stats, name) + 1)
 
     # -- protocol ---------------------------------------------------------------------------------
-    def _challenge_reply(self, amount: int, path: str, *, code: str = "payment-required", detail: str | None = None) -> Reply:
+    def _challenge_reply(
+        self, amount: int, path: str, *, code: str = "payment-required", detail: str | None = None
+    ) -> Reply:
         params = self.issuer.issue(amount, http_method="POST", path=path)
         self._count("challenges")
         body = payment_required(params, code=code, detail=detail)
@@ -396,7 +400,8 @@ class LocalGateway:
         logger.info("settled %s base units from %s for %s (tx %s)", payment.amount, payment.payer, path, reference)
         if fault is not None:
             self._count("faults")
-            return self._fault_reply(fault, amount, path, delay)
+            if not fault.returns_result:
+                return self._fault_reply(fault, amount, path, delay)
         return self._success(path, wire, reference, delay)
 
     def _fault_reply(self, fault: Fault, amount: int, path: str, delay: float) -> Reply:
@@ -409,10 +414,9 @@ class LocalGateway:
             return Reply(status, _json({"error": "Internal Server Error"}), (("Content-Type", JSON),), delay=delay)
         if mode is FaultMode.DROP_CONNECTION_AFTER_PAYMENT:
             return Reply(0, delay=delay, drop=True)
-        if mode is FaultMode.SECOND_402:
-            reply = self._challenge_reply(amount, path)
-            return Reply(reply.status, reply.body, reply.headers, delay=delay)
-        return Reply(0)  # pragma: no cover - SLOW is answered normally by the caller
+        # SECOND_402: the payment settled, yet the answer is a fresh challenge.
+        reply = self._challenge_reply(amount, path)
+        return Reply(reply.status, reply.body, reply.headers, delay=delay)
 
     def _success(self, path: str, wire: dict[str, Any], reference: str, delay: float) -> Reply:
         try:

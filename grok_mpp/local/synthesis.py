@@ -53,7 +53,11 @@ _DIRECTIVE_RE = re.compile(
     r"(?:say|repeat(?:\s+after\s+me)?|echo|reply\s+with|respond\s+with|answer\s+with)\b[\s:,]*(.+)$",
     re.I | re.S,
 )
-_CONTEXT_MARKER_RE = re.compile(r"context information is below\.?", re.I)
+_CONTEXT_MARKER_RE = re.compile(r"context information(?: from multiple sources)? is below\.?", re.I)
+_REFINE_RE = re.compile(
+    r"(?:provided an existing answer|original answer)\s*:\s*(.+?)\s*\n\s*(?:we have the opportunity|new answer\s*:)",
+    re.I | re.S,
+)
 _DASH_LINE_RE = re.compile(r"^\s*-{3,}\s*$", re.M)
 _QUERY_RE = re.compile(r"(?:^|\n)\s*(?:query|question)\s*:\s*(.+?)\s*(?:\n\s*answer\s*:|$)", re.I | re.S)
 _METADATA_LINE_RE = re.compile(r"^\s*([a-z]+_[a-z_]+|source|url|title|author|date)\s*:\s*\S", re.I)
@@ -196,6 +200,13 @@ def directive_payload(text: str) -> str | None:
     return rest or None
 
 
+def refine_answer(text: str) -> str | None:
+    """For a LlamaIndex refine prompt, the existing answer (kept as-is: the synthetic model never
+    improves an answer, which keeps multi-chunk query engines deterministic)."""
+    match = _REFINE_RE.search(text)
+    return match.group(1).strip() if match else None
+
+
 def retrieval_answer(text: str) -> str | None:
     """For a LlamaIndex-style QA prompt, the context sentence sharing most words with the query."""
     marker = _CONTEXT_MARKER_RE.search(text)
@@ -247,7 +258,11 @@ class Answer:
 
 
 def answer_prompt(prompt: str) -> Answer:
-    """The synthetic text answer to a user prompt (retrieval > directive > arithmetic > keywords)."""
+    """The synthetic text answer to a user prompt (refine > retrieval > directive > arithmetic > keywords)."""
+    existing = refine_answer(prompt)
+    if existing is not None:
+        text = existing if existing.startswith(SYNTHETIC_MARKER) else SYNTHETIC_MARKER + existing
+        return Answer(text, "refine")
     quoted = retrieval_answer(prompt)
     if quoted is not None:
         return Answer(f'{SYNTHETIC_MARKER}Based on the context: "{quoted}"', "retrieval")

@@ -269,7 +269,7 @@ class MPPAuth(httpx.Auth):
         detail = problem.describe() if problem else f"HTTP {status}"
         if status in (402, 403):
             self.guard.reject(reservation, status_code=status, detail=detail)
-            exc: Exception = PaymentRejectedError(
+            error: PaymentRejectedError | PaymentOutcomeUnknownError = PaymentRejectedError(
                 f"the server refused our payment credential ({status}: {detail})",
                 tx_hash=tx_hash,
                 challenge_id=intent.challenge_id,
@@ -280,13 +280,13 @@ class MPPAuth(httpx.Auth):
             )
         else:
             self.guard.outcome_unknown(reservation, detail=f"HTTP {status}: {detail}")
-            exc = PaymentOutcomeUnknownError(
+            error = PaymentOutcomeUnknownError(
                 f"HTTP {status} after the payment credential was sent; the payment may have settled",
                 tx_hash=tx_hash,
                 challenge_id=intent.challenge_id,
                 status_code=status,
                 hint="not retried automatically; run `grok-mpp ledger reconcile` before paying again",
             )
-        exc.response = response  # type: ignore[attr-defined]
-        raise exc
+        error.response = response
+        raise error
         yield  # pragma: no cover - makes this a generator for `yield from`

@@ -19,6 +19,7 @@ from grok_mpp.gateway.requests import (
     SEARCH_FILTER_KEY,
     ChatRequest,
     CodeExecutionRequest,
+    GrokRequest,
     ImageEditRequest,
     ImageGenerateRequest,
     TTSRequest,
@@ -352,7 +353,7 @@ def test_equal_requests_give_identical_bytes(text: str, temperature: float | Non
 
 
 @pytest.mark.parametrize("cls", [WebSearchRequest, XSearchRequest, CodeExecutionRequest])
-def test_server_tool_routes_require_grok4_family(cls: type) -> None:
+def test_server_tool_routes_require_grok4_family(cls: type[GrokRequest]) -> None:
     err = invalid(cls, model="grok-3-mini", messages=USER)
     text = str(err)
     assert "model" in text and "Grok-4-family" in text
@@ -361,7 +362,7 @@ def test_server_tool_routes_require_grok4_family(cls: type) -> None:
 
 
 @pytest.mark.parametrize("cls", [WebSearchRequest, XSearchRequest, CodeExecutionRequest])
-def test_server_tool_routes_default_model_and_allowlist(cls: type) -> None:
+def test_server_tool_routes_default_model_and_allowlist(cls: type[GrokRequest]) -> None:
     req = cls(messages=USER, temperature=0.3, max_tokens=64, presence_penalty=1)
     assert body(req)["model"] == DEFAULT_SEARCH_MODEL
     assert body(req)["max_tokens"] == 64

@@ -67,11 +67,11 @@ def forge(
     valid_before: int | None = None,
     nonce_key: int = EXPIRING_NONCE_KEY,
     nonce: int = 0,
-    fee_token: str | None | bool = True,
+    fee_token: str | bool | None = True,
     sponsored: bool | None = None,
     envelope: bool | None = None,
     extra_calls: int = 0,
-    source: str | None | bool = True,
+    source: str | bool | None = True,
     echo: dict[str, Any] | None = None,
     payload: dict[str, Any] | None = None,
     gas_limit: int = GAS_LIMIT,
@@ -87,10 +87,7 @@ def forge(
     data = encode_transfer(to, value) if plain_transfer else encode_transfer_with_memo(to, value, memo)
     calls = [Call(currency, data)] * (1 + extra_calls)
     is_sponsored = charge.fee_payer if sponsored is None else sponsored
-    if fee_token is True:
-        fee = None if is_sponsored else charge.currency
-    else:
-        fee = fee_token or None
+    fee = (None if is_sponsored else charge.currency) if fee_token is True else fee_token or None
     tx = TempoTransaction(
         chain_id=chain,
         calls=tuple(calls),
