@@ -40,13 +40,19 @@ class SearchSource:
         return {k: v for k, v in meta.items() if v is not None}
 
 
-def _snippet(text: str, start: int | None, end: int | None, width: int = 280) -> str:
+def cited_passage(text: str, start: int | None, end: int | None, width: int = 280) -> str:
+    """The claim a citation supports: the sentence that ends at its marker.
+
+    ``start``/``end`` delimit the inline citation marker (``[[1]](url)``), which xAI places right
+    after the sentence it supports, so the passage is the text before ``start`` back to the previous
+    sentence break. (Periods inside names such as ``example.com`` are not sentence breaks.)
+    """
     if start is None or end is None or not (0 <= start <= end <= len(text)):
         return text[:width]
-    lo = max(0, text.rfind(".", 0, start) + 1)
-    hi = text.find(".", end)
-    hi = len(text) if hi == -1 else hi + 1
-    return text[lo:hi].strip() or text[:width]
+    before = text[:start].rstrip()
+    cut = max(before.rfind(". ", 0, len(before) - 1), before.rfind("\n", 0, len(before) - 1))
+    sentence = before[cut + 1 :].strip()
+    return sentence[-width:] if sentence else text[:width]
 
 
 def search_sources(result: ChatResult, *, provider: str, k: int | None = None) -> list[SearchSource]:
@@ -62,7 +68,7 @@ def search_sources(result: ChatResult, *, provider: str, k: int | None = None) -
             SearchSource(
                 url=citation.url,
                 title=citation.title,
-                text=_snippet(result.text, citation.start_index, citation.end_index),
+                text=cited_passage(result.text, citation.start_index, citation.end_index),
                 provider=provider,
                 rank=rank,
                 score=1.0 / rank,

@@ -150,6 +150,7 @@ class _ClientCore:
         )
         self.wallet = Wallet.resolve(private_key, wallet)
         self.policy = policy or self.settings.policy()
+        self._owns_guard = guard is None and not isinstance(ledger, SpendGuard)
         self.guard = guard if guard is not None else self._default_guard(ledger)
         self.auth = MPPAuth(
             self.wallet, self.policy, rpc_url=self.settings.rpc_url, guard=self.guard, observers=observers
@@ -165,6 +166,12 @@ class _ClientCore:
         except ImportError:
             return InMemoryBudget(total=self.settings.budget)
         return guard_from_settings(self.settings)
+
+    def _close_guard(self) -> None:
+        """Close a ledger this client opened itself (a caller-supplied one stays open)."""
+        close = getattr(self.guard, "close", None)
+        if self._owns_guard and callable(close):
+            close()
 
     @property
     def address(self) -> str:
@@ -304,6 +311,7 @@ class GrokClient(_ClientCore):
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
+        self._close_guard()
 
     def __enter__(self) -> GrokClient:
         return self
@@ -366,6 +374,7 @@ class AsyncGrokClient(_ClientCore):
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
+        self._close_guard()
 
     async def __aenter__(self) -> AsyncGrokClient:
         return self

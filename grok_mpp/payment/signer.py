@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from grok_mpp.mpp.credential import build_credential, did_pkh
 from grok_mpp.payment.policy import ApprovedCharge
+from grok_mpp.tempo.hashing import keccak256
 from grok_mpp.tempo.tip20 import encode_transfer_with_memo
 from grok_mpp.tempo.transaction import Call, HashSigner, SignedTempoTransaction, build_charge_transaction
 
@@ -49,14 +50,15 @@ def sign_payment(
         valid_before=approved.valid_before,
     )
     signed = tx.sign(signer)
-    wire = signed.fee_payer_envelope() if approved.sponsored else signed.raw()
+    raw = signed.raw()  # encoded once: it is both the unsponsored wire form and what the tx hash covers
+    wire = signed.fee_payer_envelope() if approved.sponsored else raw
     payload = {"type": "transaction", "signature": "0x" + wire.hex()}
     credential = build_credential(approved.challenge, payload, source=did_pkh(approved.chain_id, signer.address))
     max_fee = 0 if approved.sponsored else (gas_limit * gas_price + 10**12 - 1) // 10**12
     return SignedPayment(
         header_name=approved.challenge.credential_header,
         credential=credential,
-        tx_hash=signed.tx_hash(),
+        tx_hash="0x" + keccak256(raw).hex(),
         signed=signed,
         valid_before=approved.valid_before,
         max_fee=max_fee,

@@ -1,7 +1,7 @@
 """Tempo transactions (EIP-2718 type 0x76) and the 0x78 fee-payer envelope, sans-I/O.
 
-eth-account cannot serialize type 0x76, so the encoding lives here, on ``rlp`` + keccak +
-``unsafe_sign_hash``. Field order (Tempo ``rlp_encode_fields``)::
+eth-account cannot serialize type 0x76, so the encoding lives here, on RLP (:mod:`rlpenc` to encode,
+pyrlp's strict decoder to decode) + keccak + a ``sign_hash`` signer. Field order (Tempo ``rlp_encode_fields``)::
 
     [chain_id, max_priority_fee_per_gas, max_fee_per_gas, gas_limit, calls, access_list,
      nonce_key, nonce, valid_before, valid_after, fee_token, FEE_PAYER_SLOT, authorization_list]
@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import rlp
 
 from grok_mpp.errors import TransactionDecodeError
+from grok_mpp.tempo import rlpenc
 from grok_mpp.tempo.hashing import keccak256
 
 TEMPO_TX_TYPE = 0x76
@@ -88,7 +89,7 @@ class TempoTransaction:
             fields = self._fields(fee_token_slot=_EMPTY, fee_payer_slot=b"\x00")
         else:
             fields = self._fields(fee_token_slot=_opt_addr(self.fee_token), fee_payer_slot=_EMPTY)
-        return keccak256(bytes([TEMPO_TX_TYPE]) + rlp.encode(fields))
+        return keccak256(bytes([TEMPO_TX_TYPE]) + rlpenc.encode(fields))
 
     def sign(self, signer: HashSigner) -> SignedTempoTransaction:
         signature = signer.sign_hash(self.sender_hash())
@@ -111,12 +112,12 @@ class SignedTempoTransaction:
         """Wire form 0x76 (what an unsponsored credential carries and what the chain executes)."""
         fee_payer = _EMPTY if self.fee_payer_signature is None else list(self.fee_payer_signature)
         fields = self.tx._fields(fee_token_slot=_opt_addr(self.tx.fee_token), fee_payer_slot=fee_payer)
-        return bytes([TEMPO_TX_TYPE]) + rlp.encode([*fields, self.signature])
+        return bytes([TEMPO_TX_TYPE]) + rlpenc.encode([*fields, self.signature])
 
     def fee_payer_envelope(self) -> bytes:
         """0x78 hand-off form for sponsored charges: the sender address sits in the fee-payer slot."""
         fields = self.tx._fields(fee_token_slot=_EMPTY, fee_payer_slot=_addr(self.sender))
-        return bytes([FEE_PAYER_ENVELOPE_TYPE]) + rlp.encode([*fields, self.signature])
+        return bytes([FEE_PAYER_ENVELOPE_TYPE]) + rlpenc.encode([*fields, self.signature])
 
     def tx_hash(self) -> str:
         return "0x" + keccak256(self.raw()).hex()
@@ -124,7 +125,7 @@ class SignedTempoTransaction:
     def fee_payer_hash(self) -> bytes:
         """What a sponsor signs: fee token included, sender address in the fee-payer slot."""
         fields = self.tx._fields(fee_token_slot=_opt_addr(self.tx.fee_token), fee_payer_slot=_addr(self.sender))
-        return keccak256(bytes([FEE_PAYER_ENVELOPE_TYPE]) + rlp.encode(fields))
+        return keccak256(bytes([FEE_PAYER_ENVELOPE_TYPE]) + rlpenc.encode(fields))
 
     def with_fee_payer(self, fee_token: str, signature: bytes) -> SignedTempoTransaction:
         """Attach a sponsor's signature (r||s||v) for the given fee token (local gateway side)."""

@@ -15,16 +15,20 @@ a full pipe) and kept for error messages, and the group is stopped by pid at ses
 
 from __future__ import annotations
 
+import ctypes
+import itertools
 import json
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +122,18 @@ def require_peers_python() -> Path:
 
 # --- processes ---------------------------------------------------------------------------------
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when pytest dies without its teardown (killed,
+    crashed), so an aborted run never leaves orphan chains and servers behind (Linux only)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
 
 class PeerProcess:
     """A subprocess in its own process group whose output is drained by a background thread."""
@@ -137,6 +153,7 @@ class PeerProcess:
             text=True,
             bufsize=1,
             start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         self._reader = threading.Thread(target=self._drain, name=f"drain-{name}", daemon=True)
         self._reader.start()
@@ -212,13 +229,11 @@ class AnvilChain:
     chain_id: int
     process: PeerProcess
     _http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _ids: int = 0
+    _nonce_lock: threading.Lock = field(default_factory=threading.Lock)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def rpc(self, method: str, params: list[Any]) -> Any:
-        with self._lock:
-            self._ids += 1
-            rid = self._ids
+        rid = next(self._ids)
         answer = self._http.post(self.url, json={"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         answer.raise_for_status()
         payload = answer.json()
@@ -256,7 +271,7 @@ class AnvilChain:
         """
         sender = Account.from_key(from_key)
         data = "0xa9059cbb" + "00" * 12 + to.lower().removeprefix("0x") + amount.to_bytes(32, "big").hex()
-        with self._lock:  # one sequential nonce stream per sender
+        with self._nonce_lock:  # one sequential nonce stream per sender
             nonce = int(self.rpc("eth_getTransactionCount", [sender.address, "pending"]), 16)
             gas_price = int(self.rpc("eth_gasPrice", []), 16)
             tx = {
@@ -385,6 +400,7 @@ class PymppValidator:
             text=True,
             bufsize=1,
             start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         self._lock = threading.Lock()
 
@@ -414,3 +430,56 @@ class PymppValidator:
 def mppx_cli_env(home: Path, key: str) -> dict[str, str]:
     """Environment for the mppx CLI control client: its account store goes to a temp HOME."""
     return {**os.environ, "HOME": str(home), "MPPX_PRIVATE_KEY": key, "NO_COLOR": "1"}
+
+
+# --- client-side instruments -------------------------------------------------------------------
+
+
+class CountingSigner:
+    """Wraps a grok_mpp ``Wallet`` and counts signatures, so "refused before signing" is asserted
+    directly rather than inferred from balances."""
+
+    def __init__(self, wallet: Any) -> None:
+        self._wallet = wallet
+        self.address: str = wallet.address
+        self.signatures = 0
+
+    def sign_hash(self, digest: bytes) -> bytes:
+        self.signatures += 1
+        return bytes(self._wallet.sign_hash(digest))
+
+    def __repr__(self) -> str:
+        return f"CountingSigner(address={self.address!r}, signatures={self.signatures})"
+
+
+class RequestLog:
+    """httpx ``request`` event hook: every request the client put on the wire, with its credential.
+
+    Event hooks run for each request of an auth flow, so the paid retry is visible here. The
+    credential is kept only in test memory (it is a throwaway key on a local chain).
+    """
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str | None]] = []
+        self.swap_credential: str | None = None
+
+    def _record(self, request: httpx.Request) -> None:
+        credential = request.headers.get("authorization")
+        if credential is not None and self.swap_credential is not None:
+            request.headers["authorization"] = self.swap_credential  # simulate a replay
+            credential = self.swap_credential
+        self.sent.append((str(request.url), credential))
+
+    def hook(self, request: httpx.Request) -> None:
+        self._record(request)
+
+    async def async_hook(self, request: httpx.Request) -> None:
+        self._record(request)
+
+    @property
+    def credentials(self) -> list[str]:
+        return [c for _, c in self.sent if c is not None]
+
+    def to(self, base_url: str) -> list[tuple[str, str | None]]:
+        """Requests sent to one server (the auth flow also sends JSON-RPC calls to the chain)."""
+        return [(u, c) for u, c in self.sent if u.startswith(base_url)]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import AnvilChain, PeerServer, mppx_cli_env, require_mppx_cli
+from .support import PATHUSD, AnvilChain, PeerServer, mppx_cli_env, require_mppx_cli
 
 pytestmark = pytest.mark.peers
 
@@ -39,7 +39,8 @@ def test_mppx_cli_pays_reference_server(
 
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
-    assert "200" in output.splitlines()[0] if output else False, output
+    statuses = [line.split()[1] for line in output.splitlines() if line.startswith("HTTP/")]
+    assert statuses == ["402", "200"], output  # challenge, then the paid retry
     assert '{"ok":true}' in output.replace(" ", ""), output
     assert "payment-receipt:" in output.lower(), output
     assert anvil.balance(server.recipient) - recipient_before == AMOUNT
@@ -55,5 +56,5 @@ def test_anvil_is_a_tempo_chain(anvil: AnvilChain, anvil_mainnet: AnvilChain) ->
     assert str(info.get("hardFork", "")).upper() == "T4"
     # pathUSD is a 6-decimals TIP-20 precompile on both chains
     for chain in (anvil, anvil_mainnet):
-        decimals = chain.rpc("eth_call", [{"to": "0x20c0000000000000000000000000000000000000", "data": "0x313ce567"}, "latest"])
+        decimals = chain.rpc("eth_call", [{"to": PATHUSD, "data": "0x313ce567"}, "latest"])
         assert int(decimals, 16) == 6

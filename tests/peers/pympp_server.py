@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 import uvicorn
 from mpp.methods.tempo import server as tempo
+from mpp.errors import PaymentError
 from mpp.server import Mpp, PaymentRequired
 from mpp.server import Request as MppRequest
 from starlette.applications import Starlette
@@ -142,7 +143,18 @@ def make_app(mpp: Mpp, default_amount: str) -> Starlette:
         options = _route_options(
             request.query_params.get("amount", default_amount), request.query_params.get("expires_in")
         )
-        result = await mpp.charge(**options)(mpp_request)
+        try:
+            result = await mpp.charge(**options)(mpp_request)
+        except PaymentError as error:
+            # pympp re-raises failures it must not answer with a retryable 402 (500 internal
+            # payment error: the payment may have landed) for the web framework to render; do
+            # what a framework integration does and send its problem details.
+            return JSONResponse(
+                error.to_problem_details(),
+                status_code=error.status,
+                media_type="application/problem+json",
+                headers={"Cache-Control": "no-store"},
+            )
         if isinstance(result, PaymentRequired):
             return _to_starlette(result.challenge)
         return result.with_receipt(JSONResponse({"ok": True}))

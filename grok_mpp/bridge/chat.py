@@ -1,0 +1,241 @@
+"""Framework chat calls -> one validated gateway request.
+
+Both adapters end up with OpenAI-shaped message dicts (LangChain via ``convert_to_openai_messages``,
+LlamaIndex via its own converters) and framework-level options (tools, tool choice, stop,
+structured output). This module decides, once, how those become a :class:`GrokRequest`:
+
+* **Messages** are reduced to what the gateway accepts (``sanitize_messages``): reasoning and
+  other provider-specific blocks are dropped from history, v1 image blocks become ``image_url``
+  parts, text-only part lists become strings, images outside user turns are refused.
+* **Routing**: server-side tools bound as dicts (``{"type": "web_search"}``, ``"x_search"``,
+  ``"code_execution"``) move the call to the matching Locus route; everything else goes to the
+  route the framework object was made for (``/grok/chat`` or ``/grok/code-execution``).
+* **Per-route fields**: options a route does not take are dropped only when harmless (``stop``
+  is advisory; the chat route itself drops it for reasoning models) and refused otherwise
+  (structured output or function tools where the route cannot honour them), always before paying.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from grok_mpp.bridge.tools import normalize_tool_choice
+from grok_mpp.errors import InvalidRequestError
+from grok_mpp.gateway.requests import (
+    ChatRequest,
+    CodeExecutionRequest,
+    GrokRequest,
+    WebSearchRequest,
+    XSearchRequest,
+)
+
+SERVER_TOOL_ROUTES: dict[str, type[GrokRequest]] = {
+    "web_search": WebSearchRequest,
+    "x_search": XSearchRequest,
+    "code_execution": CodeExecutionRequest,
+    "code_interpreter": CodeExecutionRequest,  # the OpenAI / xAI SDK spelling
+}
+ROUTES: dict[str, type[GrokRequest]] = {
+    ChatRequest.endpoint: ChatRequest,
+    CodeExecutionRequest.endpoint: CodeExecutionRequest,
+    WebSearchRequest.endpoint: WebSearchRequest,
+    XSearchRequest.endpoint: XSearchRequest,
+}
+_ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant", "tool": "tool"}
+
+
+# --- messages -------------------------------------------------------------------------------------
+
+
+def _image_part(part: Mapping[str, Any]) -> dict[str, Any] | None:
+    if part.get("type") == "image_url":
+        image = part.get("image_url")
+        url = image.get("url") if isinstance(image, Mapping) else image
+        out: dict[str, Any] = {"url": url}
+        if isinstance(image, Mapping) and image.get("detail"):
+            out["detail"] = image["detail"]
+        return {"type": "image_url", "image_url": out}
+    # v1 standard image block that escaped conversion
+    if part.get("base64"):
+        mime = part.get("mime_type") or "image/png"
+        data = part["base64"]
+        if isinstance(data, bytes | bytearray):
+            data = base64.b64encode(bytes(data)).decode()
+        return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
+    if part.get("url"):
+        return {"type": "image_url", "image_url": {"url": part["url"]}}
+    return None
+
+
+def _parts(content: Any) -> list[dict[str, Any]]:
+    """Content -> text and image parts; every other block type (reasoning, tool_use...) is dropped."""
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    parts: list[dict[str, Any]] = []
+    for part in content or ():
+        if isinstance(part, str):
+            parts.append({"type": "text", "text": part})
+        elif isinstance(part, Mapping):
+            kind = part.get("type")
+            if kind == "text" and isinstance(part.get("text"), str):
+                parts.append({"type": "text", "text": part["text"]})
+            elif kind in ("image_url", "image"):
+                image = _image_part(part)
+                if image is not None:
+                    parts.append(image)
+    return parts
+
+
+def _content(role: str, content: Any, *, has_tool_calls: bool) -> str | list[dict[str, Any]] | None:
+    if content is None:
+        return None if role == "assistant" and has_tool_calls else ""
+    parts = _parts(content)
+    if any(p["type"] == "image_url" for p in parts):
+        if role != "user":
+            raise InvalidRequestError(
+                f"images are only accepted in user messages, found one in a {role!r} message",
+                hint="move the image into a user turn; nothing was sent or paid",
+            )
+        return [p for p in parts if p["type"] == "image_url" or p["text"]]
+    text = "".join(p["text"] for p in parts) if role == "assistant" else "\n".join(p["text"] for p in parts)
+    if not text and role == "assistant" and has_tool_calls:
+        return None
+    return text
+
+
+def _tool_calls(raw: Any) -> list[dict[str, Any]] | None:
+    if not raw:
+        return None
+    calls = []
+    for call in raw:
+        function = call.get("function") or {}
+        calls.append(
+            {
+                "id": call.get("id") or "",
+                "type": "function",
+                "function": {"name": function.get("name", ""), "arguments": function.get("arguments") or "{}"},
+            }
+        )
+    return calls
+
+
+def sanitize_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """OpenAI-style message dicts -> the subset the gateway's ``Message`` model accepts."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        role = _ROLES.get(str(message.get("role")))
+        if role is None:
+            raise InvalidRequestError(
+                f"message role {message.get('role')!r} is not supported; use system, user, assistant or tool"
+            )
+        tool_calls = _tool_calls(message.get("tool_calls")) if role == "assistant" else None
+        item: dict[str, Any] = {
+            "role": role,
+            "content": _content(role, message.get("content"), has_tool_calls=bool(tool_calls)),
+        }
+        if tool_calls:
+            item["tool_calls"] = tool_calls
+        if role == "tool":
+            item["tool_call_id"] = message.get("tool_call_id") or ""
+        elif message.get("name") and role in ("user", "system", "assistant"):
+            item["name"] = str(message["name"])
+        out.append(item)
+    return out
+
+
+# --- tools and routing ----------------------------------------------------------------------------
+
+
+def split_tools(tools: Sequence[Mapping[str, Any]] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(function tools, server-side tools) from OpenAI-shaped tool dicts."""
+    functions: list[dict[str, Any]] = []
+    server: list[dict[str, Any]] = []
+    for tool in tools or ():
+        kind = tool.get("type")
+        if kind == "function":
+            functions.append(dict(tool))
+        elif kind in SERVER_TOOL_ROUTES:
+            server.append(dict(tool))
+        else:
+            raise InvalidRequestError(
+                f"tool type {kind!r} is not supported; bind functions, or one of"
+                f" {', '.join(sorted(SERVER_TOOL_ROUTES))} as {{'type': ...}}"
+            )
+    return functions, server
+
+
+def route_for(endpoint: str, server_tools: Sequence[Mapping[str, Any]]) -> type[GrokRequest]:
+    """The request class for a call: the object's own route unless a server tool picks another."""
+    kinds = {SERVER_TOOL_ROUTES[t["type"]] for t in server_tools}
+    if len(kinds) > 1:
+        raise InvalidRequestError(
+            "only one kind of server-side tool can be used per call (each is a separate Locus route)"
+        )
+    if kinds:
+        return kinds.pop()
+    try:
+        return ROUTES[endpoint]
+    except KeyError:
+        raise InvalidRequestError(f"{endpoint!r} is not a chat route") from None
+
+
+def chat_request(
+    endpoint: str,
+    *,
+    model: str | None,
+    messages: Sequence[Mapping[str, Any]],
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    stop: str | Sequence[str] | None = None,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    tool_choice: Any = None,
+    response_format: Mapping[str, Any] | None = None,
+    parallel_tool_calls: bool | None = None,
+    reasoning_effort: str | None = None,
+    extra_body: Mapping[str, Any] | None = None,
+) -> GrokRequest:
+    """Build the validated request (raises :class:`InvalidRequestError` before anything is paid)."""
+    functions, server = split_tools(tools)
+    kind = route_for(endpoint, server)
+    fields: dict[str, Any] = {"messages": sanitize_messages(messages)}
+    if model:
+        fields["model"] = model
+    if temperature is not None:
+        fields["temperature"] = temperature
+    if max_tokens is not None:
+        fields["max_tokens"] = max_tokens
+    if extra_body:
+        fields["extra_body"] = dict(extra_body)
+    # server-tool options given in the bound dict (e.g. allowed_domains) are request fields
+    for tool in server:
+        fields.update({k: v for k, v in tool.items() if k != "type"})
+    if functions:
+        if kind in (WebSearchRequest, XSearchRequest):
+            raise InvalidRequestError(
+                f"{kind.endpoint} runs its own search tool and does not take function tools;"
+                " call the search and your functions in separate steps"
+            )
+        fields["tools"] = functions
+        choice = normalize_tool_choice(tool_choice, functions)
+        if choice is not None:
+            fields["tool_choice"] = choice
+    if kind is ChatRequest:
+        if stop:
+            fields["stop"] = [stop] if isinstance(stop, str) else list(stop)
+        if response_format is not None:
+            fields["response_format"] = dict(response_format)
+        if parallel_tool_calls is not None and functions:
+            fields["parallel_tool_calls"] = parallel_tool_calls
+        if reasoning_effort is not None:
+            fields["reasoning_effort"] = reasoning_effort
+    else:
+        if response_format is not None:
+            raise InvalidRequestError(
+                f"{kind.endpoint} does not support response_format (structured output);"
+                " use the chat model with function calling instead"
+            )
+        if reasoning_effort is not None:
+            raise InvalidRequestError(f"{kind.endpoint} does not take reasoning_effort")
+    return kind(**fields)

@@ -1,0 +1,113 @@
+"""The default ledger: one SQLite file in WAL mode, shared by threads and processes.
+
+Why ``BEGIN IMMEDIATE``: it takes SQLite's single write lock at the start of the transaction, so
+the budget read and the reservation insert of one payer can never interleave with another's, in
+this process or any other. Waiting writers queue on the busy timeout instead of failing. Inside a
+process one connection is shared under a lock (SQLite allows one writer anyway); a forked child
+opens its own connection because SQLite connections must not cross ``fork``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from grok_mpp.ledger.base import LedgerBase
+from grok_mpp.ledger.model import LedgerError
+
+DEFAULT_BUSY_TIMEOUT = 60.0
+
+
+class SQLiteLedger(LedgerBase):
+    """Ledger in a SQLite file (``:memory:`` works for a single process)."""
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.path = str(path)
+        self.busy_timeout = busy_timeout
+        if self.path != ":memory:":
+            parent = Path(self.path).expanduser().parent
+            parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._pid = os.getpid()
+        self._conn: sqlite3.Connection | None = self._connect()
+        with self._write() as cur:
+            self._create_schema(cur)
+
+    @property
+    def location(self) -> str:
+        return self.path
+
+    def _connect(self) -> sqlite3.Connection:
+        creating = self.path != ":memory:" and not Path(self.path).exists()
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed reservation or 'sent' mark survives a power cut, not only a crash.
+            conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot open the spend ledger at {self.path}: {exc}",
+                              hint="set GROK_MPP_LEDGER to a writable path, or 'off'") from exc
+        if creating:
+            with contextlib.suppress(OSError):  # payment history is private even though it holds no secret
+                os.chmod(self.path, 0o600)
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise LedgerError(f"the ledger at {self.path} is closed")
+        if self._pid != os.getpid():  # forked: never reuse the parent's connection
+            self._pid = os.getpid()
+            self._conn = self._connect()
+        return self._conn
+
+    @contextmanager
+    def _write(self, *, exclusive: bool = True) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cur = self._connection().cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                cur.close()
+                raise LedgerError(f"the spend ledger at {self.path} is busy or unwritable: {exc}") from exc
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback(cur)
+                raise LedgerError(f"the spend ledger at {self.path} failed: {exc}") from exc
+            except BaseException:
+                self._rollback(cur)
+                raise
+            finally:
+                cur.close()
+
+    @staticmethod
+    def _rollback(cur: sqlite3.Cursor) -> None:
+        if cur.connection.in_transaction:
+            cur.execute("ROLLBACK")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cur = self._connection().cursor()
+            cur.execute("BEGIN")
+            try:
+                yield cur
+            finally:
+                cur.execute("COMMIT")
+                cur.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                if self._pid == os.getpid():
+                    self._conn.close()
+                self._conn = None

@@ -1,0 +1,108 @@
+"""Payment settings shared by the chat models, retrievers and tools of this package.
+
+A pydantic mixin rather than a nested config object so the standard LangChain constructor
+keywords work directly (``ChatGrokMPP(model=..., api_key=..., max_price_usd="0.05")``) and so
+``lc_secrets`` hides the key in ``dumpd``. The gateway clients are built lazily (see
+:mod:`grok_mpp.bridge.clients`), cached in a private attribute and never serialized.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from langchain_core.utils import secret_from_env
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
+
+from grok_mpp.bridge.clients import GrokClients
+from grok_mpp.errors import GrokMPPError
+from grok_mpp.gateway.client import AsyncGrokClient, GrokClient
+from grok_mpp.payment.hooks import PaymentObserver
+from langchain_grok_mpp.errors import to_langchain_error
+
+PRIVATE_KEY_ENV = "GROK_MPP_PRIVATE_KEY"
+
+
+class GrokMPPSettings(BaseModel):
+    """Wallet, gateway and spending limits. Amounts are USD strings (``"0.05"``), never floats."""
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    private_key: SecretStr | None = Field(
+        default_factory=secret_from_env(PRIVATE_KEY_ENV, default=None), alias="api_key"
+    )
+    """Payer key (hex). Alias ``api_key``; default ``GROK_MPP_PRIVATE_KEY``. Validated at the first call."""
+    wallet: Any = Field(default=None, exclude=True, repr=False)
+    """A ``grok_mpp.Wallet`` instead of a key (not serialized)."""
+    base_url: str | None = None
+    """Gateway URL; default ``GROK_MPP_BASE_URL`` or the Locus gateway."""
+    chain_id: int | None = None
+    rpc_url: str | None = None
+    max_price_usd: str | None = None
+    """Refuse any single payment above this (default ``GROK_MPP_MAX_PER_CALL_USD`` or 0.10)."""
+    budget_usd: str | None = None
+    """Total budget across calls (enforced by the ledger, or in-process when the ledger is off)."""
+    ledger: str | None = None
+    """Ledger path / PostgreSQL DSN / ``"off"``; default ``GROK_MPP_LEDGER``."""
+    spend_guard: Any = Field(default=None, exclude=True, repr=False)
+    """A custom ``SpendGuard`` (e.g. an open ledger) instead of ``ledger``."""
+    request_timeout: float | None = Field(default=None, alias="timeout")
+    max_retries: int = 2
+    """Retries for errors raised before any payment (never for a possibly paid call)."""
+
+    _clients: GrokClients | None = PrivateAttr(default=None)
+
+    @field_validator("max_price_usd", "budget_usd", mode="before")
+    @classmethod
+    def _usd_as_text(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("expected a USD amount such as '0.05'")
+        if isinstance(value, int | Decimal):
+            return str(value)
+        if isinstance(value, float):
+            return repr(value)
+        return value
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"private_key": PRIVATE_KEY_ENV}
+
+    def _grok_clients(self) -> GrokClients:
+        if self._clients is None:
+            # An explicit wallet wins over a key (which may be the env default or a test placeholder).
+            self._clients = GrokClients(
+                private_key=self.private_key if self.wallet is None else None,
+                wallet=self.wallet,
+                base_url=self.base_url,
+                chain_id=self.chain_id,
+                rpc_url=self.rpc_url,
+                max_price_usd=self.max_price_usd,
+                budget_usd=self.budget_usd,
+                ledger=self.spend_guard if self.spend_guard is not None else self.ledger,
+                timeout=self.request_timeout,
+            )
+        return self._clients
+
+    def _sync_client(self) -> GrokClient:
+        try:  # GrokClients turns the key into a Wallet here: a bad key fails at the first call
+            return self._grok_clients().sync()
+        except GrokMPPError as exc:
+            raise to_langchain_error(exc) from exc
+
+    def _async_client(self) -> AsyncGrokClient:
+        try:
+            return self._grok_clients().for_running_loop()
+        except GrokMPPError as exc:
+            raise to_langchain_error(exc) from exc
+
+    def add_payment_observer(self, observer: PaymentObserver) -> None:
+        """Call ``observer(PaymentRecord)`` for every payment this object settles."""
+        try:
+            self._grok_clients().add_observer(observer)
+        except GrokMPPError as exc:
+            raise to_langchain_error(exc) from exc
+
+    @property
+    def payer_address(self) -> str:
+        """The wallet address paying for calls (builds the client; raises if no key)."""
+        return self._sync_client().address

@@ -1,0 +1,146 @@
+"""Cost tracking: ``get_grok_mpp_callback()`` and ``GrokMPPCallbackHandler``.
+
+Shaped like ``get_openai_callback()`` so it reads familiar, but the numbers are not looked up in a
+price table: every paid call reports what was actually settled (the MPP receipt), next to our
+estimate and the token counts. Sources:
+
+* chat models: ``on_llm_end`` reads ``response_metadata["mpp"]``, ``model_name`` and
+  ``usage_metadata`` of each generation;
+* retrievers and tools (no LLM run): the ``grok_mpp_payment`` custom event they dispatch.
+
+Totals live in a :class:`grok_mpp.bridge.tracking.SpendTracker` (thread-safe, base units, one count
+per transaction hash), the same type the LlamaIndex handler feeds, so both frameworks report the
+same figures for the same calls, and they match the ledger.
+
+Example::
+
+    with get_grok_mpp_callback() as cb:
+        llm.invoke("Hi"); retriever.invoke("news")
+    print(cb)            # calls, tokens, paid and estimated USD, per endpoint and model
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, LLMResult
+from langchain_core.tracers.context import register_configure_hook
+
+from grok_mpp.bridge.events import PAYMENT_EVENT, record_event, record_payment
+from grok_mpp.bridge.tracking import SpendTracker
+
+
+class GrokMPPCallbackHandler(BaseCallbackHandler):
+    """Sums paid and estimated cost, tokens and calls across everything it observes."""
+
+    raise_error: bool = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tracker = SpendTracker()
+        self._lock = threading.Lock()
+
+    # -- totals --------------------------------------------------------------------------------
+    @property
+    def calls(self) -> int:
+        return self.tracker.total.calls
+
+    @property
+    def paid(self) -> int:
+        """Settled amount in base units (1 USD = 1_000_000)."""
+        return self.tracker.total.paid
+
+    @property
+    def paid_usd(self) -> str:
+        return self.tracker.paid_usd
+
+    @property
+    def estimated(self) -> int:
+        return self.tracker.total.estimated
+
+    @property
+    def estimated_usd(self) -> str:
+        return self.tracker.estimated_usd
+
+    @property
+    def input_tokens(self) -> int:
+        return self.tracker.total.input_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        return self.tracker.total.output_tokens
+
+    @property
+    def reasoning_tokens(self) -> int:
+        return self.tracker.total.reasoning_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def summary(self) -> dict[str, Any]:
+        return self.tracker.summary()
+
+    def __repr__(self) -> str:
+        return self.tracker.report()
+
+    # Config copies (RunnableConfig merges) must keep feeding the same totals.
+    def __copy__(self) -> GrokMPPCallbackHandler:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> GrokMPPCallbackHandler:
+        return self
+
+    # -- LangChain hooks -----------------------------------------------------------------------
+    @property
+    def always_verbose(self) -> bool:
+        return True
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        for generations in response.generations:
+            for generation in generations:
+                if not isinstance(generation, ChatGeneration) or not isinstance(generation.message, AIMessage):
+                    continue
+                message = generation.message
+                meta = message.response_metadata
+                record_payment(
+                    self.tracker,
+                    meta.get("mpp"),
+                    model=meta.get("model_name"),
+                    usage=message.usage_metadata,  # type: ignore[arg-type]
+                )
+
+    def on_custom_event(
+        self,
+        name: str,
+        data: Any,
+        *,
+        run_id: UUID,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if name == PAYMENT_EVENT and isinstance(data, dict):
+            record_event(self.tracker, data)
+
+
+_current: ContextVar[GrokMPPCallbackHandler | None] = ContextVar("grok_mpp_callback", default=None)
+register_configure_hook(_current, inheritable=True)
+
+
+@contextmanager
+def get_grok_mpp_callback() -> Iterator[GrokMPPCallbackHandler]:
+    """Track every Grok MPP payment made inside the ``with`` block (sync and async, nested runs)."""
+    handler = GrokMPPCallbackHandler()
+    token = _current.set(handler)
+    try:
+        yield handler
+    finally:
+        _current.reset(token)

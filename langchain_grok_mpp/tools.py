@@ -1,0 +1,218 @@
+"""Ready-made LangChain tools for the paid Grok routes (``response_format="content_and_artifact"``).
+
+The model calling a tool reads the ``content`` (a short text with the cost); the program gets the
+``artifact``: search tools return the source ``Document`` list, image tools the ``ImageResult``
+(bytes in ``images[i].data``), the speech tool the ``SpeechResult`` (``audio`` bytes). Each call is
+one payment, reported to cost callbacks as a ``grok_mpp_payment`` custom event.
+
+Search tools delegate to a retriever (its settings are the tool's settings)::
+
+    tool = GrokWebSearchTool(retriever=GrokWebSearchRetriever(k=3, max_price_usd="0.05"))
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.documents import Document
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, ConfigDict, Field
+
+from grok_mpp.bridge.describe import cost_phrase, describe_images, describe_speech
+from grok_mpp.bridge.retry import acall_with_retries, call_with_retries
+from grok_mpp.errors import GrokMPPError
+from grok_mpp.gateway.catalog import DEFAULT_IMAGE_MODEL
+from grok_mpp.gateway.requests import (
+    AspectRatio,
+    GrokRequest,
+    ImageEditRequest,
+    ImageGenerateRequest,
+    TTSRequest,
+    Voice,
+)
+from grok_mpp.gateway.results import ChatResult, ImageResult, SpeechResult
+from langchain_grok_mpp._events import aemit_payment, emit_payment
+from langchain_grok_mpp._settings import GrokMPPSettings
+from langchain_grok_mpp.errors import to_langchain_error
+from langchain_grok_mpp.retrievers import GrokWebSearchRetriever, GrokXSearchRetriever, _GrokSearchRetriever
+
+# --- search ------------------------------------------------------------------------------------------
+
+
+class WebSearchInput(BaseModel):
+    query: str = Field(description="What to search the web for")
+    allowed_domains: list[str] | None = Field(default=None, description="Only these domains (max 5)")
+    excluded_domains: list[str] | None = Field(default=None, description="Never these domains (max 5)")
+
+
+class XSearchInput(BaseModel):
+    query: str = Field(description="What to search X (Twitter) posts for")
+    allowed_x_handles: list[str] | None = Field(default=None, description="Only posts by these handles")
+    excluded_x_handles: list[str] | None = Field(default=None, description="No posts by these handles")
+    from_date: str | None = Field(default=None, description="Earliest post date, YYYY-MM-DD")
+    to_date: str | None = Field(default=None, description="Latest post date, YYYY-MM-DD")
+
+
+def search_content(result: ChatResult, docs: list[Document]) -> str:
+    """What the agent reads: Grok's answer, then the numbered sources, then the cost."""
+    lines = [result.text.strip(), "", "Sources:"]
+    lines.extend(f"[{d.metadata.get('rank', i)}] {d.metadata.get('title')} - {d.metadata.get('url')}" for i, d in enumerate(docs, 1))
+    if not docs:
+        lines.append("(none cited)")
+    lines.append(f"({cost_phrase(result.cost)})")
+    return "\n".join(lines)
+
+
+class _GrokSearchTool(BaseTool):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
+    retriever: _GrokSearchRetriever
+
+    def _run(
+        self, query: str, run_manager: CallbackManagerForToolRun | None = None, **filters: Any
+    ) -> tuple[str, list[Document]]:
+        result, k, _ = self.retriever.search(query, **{n: v for n, v in filters.items() if v is not None})
+        emit_payment(run_manager, result)
+        docs = self.retriever.documents(result, k=k, include_answer=False)
+        return search_content(result, docs), docs
+
+    async def _arun(
+        self, query: str, run_manager: AsyncCallbackManagerForToolRun | None = None, **filters: Any
+    ) -> tuple[str, list[Document]]:
+        result, k, _ = await self.retriever.asearch(query, **{n: v for n, v in filters.items() if v is not None})
+        await aemit_payment(run_manager, result)
+        docs = self.retriever.documents(result, k=k, include_answer=False)
+        return search_content(result, docs), docs
+
+
+class GrokWebSearchTool(_GrokSearchTool):
+    """Search the web with Grok; content = answer + sources, artifact = source Documents."""
+
+    name: str = "grok_web_search"
+    description: str = (
+        "Search the web with Grok and get a cited answer. Input: a search query, optionally"
+        " allowed_domains or excluded_domains. Each call costs money."
+    )
+    args_schema: type[BaseModel] = WebSearchInput
+    retriever: _GrokSearchRetriever = Field(default_factory=GrokWebSearchRetriever)
+
+
+class GrokXSearchTool(_GrokSearchTool):
+    """Search X posts with Grok; content = answer + sources, artifact = source Documents."""
+
+    name: str = "grok_x_search"
+    description: str = (
+        "Search recent X (Twitter) posts with Grok and get a cited answer. Input: a search query,"
+        " optionally handles to include or exclude and a date range. Each call costs money."
+    )
+    args_schema: type[BaseModel] = XSearchInput
+    retriever: _GrokSearchRetriever = Field(default_factory=GrokXSearchRetriever)
+
+
+# --- images and speech ---------------------------------------------------------------------------------
+
+
+class ImageGenerationInput(BaseModel):
+    prompt: str = Field(description="Description of the image to generate")
+    n: int | None = Field(default=None, ge=1, le=10, description="Number of images (default 1)")
+    aspect_ratio: AspectRatio | None = Field(default=None, description="e.g. 1:1, 16:9")
+
+
+class ImageEditInput(BaseModel):
+    prompt: str = Field(description="How to change the image")
+    image: str = Field(description="The image to edit: an https URL or a data:image/...;base64 URI")
+
+
+class SpeechInput(BaseModel):
+    text: str = Field(description="Text to speak (max 15,000 characters)")
+    voice_id: Voice | None = Field(default=None, description="eve, ara, rex, sal or leo")
+    language: str | None = Field(default=None, description="BCP-47 language such as en or pt-BR")
+
+
+class _GrokMediaTool(BaseTool, GrokMPPSettings):
+    """A tool that pays for one gateway call and returns (description, result object)."""
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
+    request_type: ClassVar[type[GrokRequest]]
+
+    def _request(self, **fields: Any) -> GrokRequest:
+        return self.request_type(**{k: v for k, v in fields.items() if v is not None})
+
+    def _describe(self, result: Any) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _run(self, run_manager: CallbackManagerForToolRun | None = None, **fields: Any) -> tuple[str, Any]:
+        try:
+            request = self._request(**fields)
+            client = self._sync_client()
+            result = call_with_retries(lambda: client.send(request), max_retries=self.max_retries)
+        except GrokMPPError as exc:
+            raise to_langchain_error(exc) from exc
+        emit_payment(run_manager, result)
+        return self._describe(result), result
+
+    async def _arun(self, run_manager: AsyncCallbackManagerForToolRun | None = None, **fields: Any) -> tuple[str, Any]:
+        try:
+            request = self._request(**fields)
+            client = self._async_client()
+            result = await acall_with_retries(lambda: client.send(request), max_retries=self.max_retries)
+        except GrokMPPError as exc:
+            raise to_langchain_error(exc) from exc
+        await aemit_payment(run_manager, result)
+        return self._describe(result), result
+
+
+class GrokImageGenerationTool(_GrokMediaTool):
+    """Generate images (``/grok/image-generate``); artifact: ``ImageResult`` with PNG/JPEG bytes."""
+
+    name: str = "grok_image_generation"
+    description: str = "Generate an image from a text description with Grok Imagine. Each call costs money."
+    args_schema: type[BaseModel] = ImageGenerationInput
+    request_type: ClassVar[type[GrokRequest]] = ImageGenerateRequest
+    model_name: str = Field(default=DEFAULT_IMAGE_MODEL, alias="model")
+
+    def _request(self, **fields: Any) -> GrokRequest:
+        return super()._request(model=self.model_name, **fields)
+
+    def _describe(self, result: ImageResult) -> str:
+        return describe_images(result)
+
+
+class GrokImageEditTool(_GrokMediaTool):
+    """Edit an image (``/grok/image-edit``); artifact: ``ImageResult``."""
+
+    name: str = "grok_image_edit"
+    description: str = "Edit an existing image (URL or data URI) following an instruction. Each call costs money."
+    args_schema: type[BaseModel] = ImageEditInput
+    request_type: ClassVar[type[GrokRequest]] = ImageEditRequest
+    model_name: str = Field(default=DEFAULT_IMAGE_MODEL, alias="model")
+
+    def _request(self, **fields: Any) -> GrokRequest:
+        return super()._request(model=self.model_name, **fields)
+
+    def _describe(self, result: ImageResult) -> str:
+        return describe_images(result, action="Edited")
+
+
+class GrokTextToSpeechTool(_GrokMediaTool):
+    """Text to speech (``/grok/tts``); artifact: ``SpeechResult`` with the audio bytes."""
+
+    name: str = "grok_text_to_speech"
+    description: str = "Turn text into spoken audio with a Grok voice. Each call costs money."
+    args_schema: type[BaseModel] = SpeechInput
+    request_type: ClassVar[type[GrokRequest]] = TTSRequest
+    voice_id: Voice | None = None
+    """Default voice when the call does not name one."""
+
+    def _request(self, **fields: Any) -> GrokRequest:
+        fields.setdefault("voice_id", None)
+        if fields["voice_id"] is None:
+            fields["voice_id"] = self.voice_id
+        return super()._request(**fields)
+
+    def _describe(self, result: SpeechResult) -> str:
+        return describe_speech(result)

@@ -1,0 +1,25 @@
+"""LlamaIndex integration for grok-mpp: Grok LLMs, search retrievers and tools paid per call over MPP.
+
+* :class:`GrokMPP` / :class:`GrokMPPCodeExecution`: ``FunctionCallingLLM`` s over ``/grok/chat`` and
+  ``/grok/code-execution``.
+* :class:`GrokWebSearchRetriever` / :class:`GrokXSearchRetriever`: cited sources as nodes.
+* :class:`GrokMPPToolSpec`: web/X search, image generation and speech as agent tools.
+* :class:`GrokMPPPaymentEvent`, :class:`GrokMPPCostHandler`, :func:`track_grok_mpp_costs`: cost
+  tracking through LlamaIndex instrumentation.
+"""
+
+from llama_index_grok_mpp.events import GrokMPPCostHandler, GrokMPPPaymentEvent, track_grok_mpp_costs
+from llama_index_grok_mpp.llms import GrokMPP, GrokMPPCodeExecution
+from llama_index_grok_mpp.retrievers import GrokWebSearchRetriever, GrokXSearchRetriever
+from llama_index_grok_mpp.tools import GrokMPPToolSpec
+
+__all__ = [
+    "GrokMPP",
+    "GrokMPPCodeExecution",
+    "GrokMPPCostHandler",
+    "GrokMPPPaymentEvent",
+    "GrokMPPToolSpec",
+    "GrokWebSearchRetriever",
+    "GrokXSearchRetriever",
+    "track_grok_mpp_costs",
+]

@@ -1,0 +1,144 @@
+"""Cost tracking through LlamaIndex instrumentation: a payment event, a handler, a context manager.
+
+Every paid call made by this package's LLMs, retrievers and tool spec dispatches one
+:class:`GrokMPPPaymentEvent` on the instrumentation dispatcher (so it appears in traces next to the
+LLM and retrieval spans). :class:`GrokMPPCostHandler` adds those events up in a bridge
+:class:`~grok_mpp.bridge.tracking.SpendTracker`, the same type the LangChain callback fills, so both
+frameworks (and the ledger, which records the same settled base units) report identical numbers.
+
+Example::
+
+    with track_grok_mpp_costs() as costs:
+        Settings.llm.complete("Hi")
+    print(costs.paid_usd, costs.by_endpoint)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.dispatcher import Dispatcher
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events.base import BaseEvent
+from pydantic import Field, PrivateAttr
+
+from grok_mpp.bridge.events import payment_event, record_event
+from grok_mpp.bridge.tracking import Bucket, SpendTracker
+from grok_mpp.gateway.results import ChatResult, ImageResult, SpeechResult
+
+_dispatcher = get_dispatcher(__name__)
+
+
+class GrokMPPPaymentEvent(BaseEvent):
+    """One settled MPP payment. ``payment`` is the bridge's ``payment_event`` dict (base units)."""
+
+    component: str = Field(description="class name of the object that paid (LLM, retriever, tool spec)")
+    model: str | None = None
+    endpoint: str | None = None
+    payment: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "GrokMPPPaymentEvent"
+
+    @property
+    def amount(self) -> int | None:
+        """Paid amount in base units (6 decimals)."""
+        amount: int | None = self.payment.get("mpp", {}).get("amount")
+        return amount
+
+    @property
+    def paid_usd(self) -> str | None:
+        paid: str | None = self.payment.get("mpp", {}).get("paid_usd")
+        return paid
+
+    @property
+    def tx_hash(self) -> str | None:
+        tx: str | None = self.payment.get("mpp", {}).get("tx_hash")
+        return tx
+
+
+def emit_payment(result: ChatResult | ImageResult | SpeechResult, *, component: str) -> GrokMPPPaymentEvent | None:
+    """Dispatch the event for a paid result (nothing for an unpaid one)."""
+    if result.cost.paid is None:
+        return None
+    data = payment_event(result)
+    event = GrokMPPPaymentEvent(component=component, model=data["model"], endpoint=data["endpoint"], payment=data)
+    _dispatcher.event(event)
+    return event
+
+
+class GrokMPPCostHandler(BaseEventHandler):
+    """Sums :class:`GrokMPPPaymentEvent` s: calls, paid and estimated USD, tokens, per model and endpoint.
+
+    Register it with ``get_dispatcher().add_event_handler(handler)`` or use
+    :func:`track_grok_mpp_costs`. It counts every payment event dispatched while registered, from
+    any thread; a payment reported twice (same transaction) is counted once.
+    """
+
+    _tracker: SpendTracker = PrivateAttr(default_factory=SpendTracker)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "GrokMPPCostHandler"
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        if isinstance(event, GrokMPPPaymentEvent):
+            record_event(self._tracker, event.payment)
+
+    @property
+    def tracker(self) -> SpendTracker:
+        return self._tracker
+
+    @property
+    def calls(self) -> int:
+        return self._tracker.total.calls
+
+    @property
+    def paid(self) -> int:
+        """Total paid in base units."""
+        return self._tracker.total.paid
+
+    @property
+    def estimated(self) -> int:
+        return self._tracker.total.estimated
+
+    @property
+    def paid_usd(self) -> str:
+        return self._tracker.paid_usd
+
+    @property
+    def estimated_usd(self) -> str:
+        return self._tracker.estimated_usd
+
+    @property
+    def by_model(self) -> dict[str, Bucket]:
+        return dict(self._tracker.by_model)
+
+    @property
+    def by_endpoint(self) -> dict[str, Bucket]:
+        return dict(self._tracker.by_endpoint)
+
+    def summary(self) -> dict[str, Any]:
+        return self._tracker.summary()
+
+    def reset(self) -> None:
+        self._tracker = SpendTracker()
+
+    def __str__(self) -> str:
+        return self._tracker.report()
+
+
+@contextmanager
+def track_grok_mpp_costs(dispatcher: Dispatcher | None = None) -> Iterator[GrokMPPCostHandler]:
+    """Count grok-mpp payments made inside the block (on the root dispatcher unless one is given)."""
+    target = dispatcher if dispatcher is not None else get_dispatcher()
+    handler = GrokMPPCostHandler()
+    target.add_event_handler(handler)
+    try:
+        yield handler
+    finally:
+        target.event_handlers = [h for h in target.event_handlers if h is not handler]

@@ -1,0 +1,358 @@
+"""``GrokMPP`` and ``GrokMPPCodeExecution``: Grok as LlamaIndex ``FunctionCallingLLM`` s, paid per call.
+
+Both are thin: the request is built and validated by the core (:func:`grok_mpp.bridge.chat.chat_request`,
+which raises before anything is paid), paid for by the gateway client, and the normalized
+:class:`~grok_mpp.gateway.results.ChatResult` is re-shaped into LlamaIndex types. They differ only
+in the Locus route (``/grok/chat`` vs ``/grok/code-execution``) and the default model.
+
+The gateway answers in one piece, so the ``stream_*`` methods yield a single chunk carrying the
+whole answer as ``delta`` plus the usage (it is also the last chunk, where LlamaIndex looks for
+usage). The payment happens when the stream is requested, so a refusal surfaces at the call site.
+
+The wallet key is consumed by the constructor into a private :class:`~grok_mpp.wallet.Wallet`; it
+is never a field, so ``to_dict()``/``to_json()``, callbacks and traces cannot carry it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Generator, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from pydantic import Field, PrivateAttr, field_validator
+
+from grok_mpp.bridge.chat import chat_request
+from grok_mpp.bridge.clients import GrokClients
+from grok_mpp.errors import InvalidRequestError
+from grok_mpp.gateway.catalog import DEFAULT_CHAT_MODEL, DEFAULT_CODE_EXECUTION_MODEL, get_model_info
+from grok_mpp.gateway.requests import ChatRequest, CodeExecutionRequest, GrokRequest
+from llama_index_grok_mpp._messages import chat_response, completion_response, stream_chunk, to_openai_messages
+from llama_index_grok_mpp._paid import asend, build_clients, send
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+#: Per-call keyword arguments understood by :meth:`_GrokMPPBase.chat` (anything else is refused).
+CALL_OPTIONS = (
+    "model",
+    "temperature",
+    "max_tokens",
+    "stop",
+    "tools",
+    "tool_choice",
+    "response_format",
+    "parallel_tool_calls",
+    "reasoning_effort",
+    "extra_body",
+)
+
+
+def _usd_text(value: Any) -> Any:
+    """USD limits are kept as exact decimal text; floats are converted via repr, never arithmetic."""
+    if isinstance(value, bool):
+        raise ValueError("expected a USD amount such as '0.05'")
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def _parse_arguments(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        parsed = json.loads(raw or "{}")
+    except (TypeError, json.JSONDecodeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+class _GrokMPPBase(FunctionCallingLLM):
+    """Everything both LLMs share; subclasses set the route and default model."""
+
+    _endpoint: ClassVar[str] = ChatRequest.endpoint
+
+    model: str = Field(default=DEFAULT_CHAT_MODEL, description="Grok model slug")
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, description="max output tokens (reasoning included)")
+    reasoning_effort: str | None = Field(default=None, description="per-model effort level (see the catalog)")
+    timeout: float | None = Field(default=None, description="request timeout in seconds (default GROK_MPP_TIMEOUT)")
+    max_retries: int = Field(default=2, ge=0, description="retries for errors raised before any payment")
+    base_url: str | None = Field(default=None, description="gateway URL (default GROK_MPP_BASE_URL)")
+    max_price_usd: str | None = Field(default=None, description="refuse any single payment above this")
+    budget_usd: str | None = Field(default=None, description="total budget (ledger-wide, or in-process)")
+    chain_id: int | None = None
+    rpc_url: str | None = None
+    ledger: str | None = Field(default=None, description='ledger path, PostgreSQL DSN or "off"')
+    context_window: int | None = Field(default=None, description="override the catalog's context window")
+    extra_body: dict[str, Any] = Field(default_factory=dict, description="extra JSON fields sent as-is")
+
+    _clients: GrokClients = PrivateAttr()
+
+    def __init__(
+        self,
+        *,
+        private_key: Any = None,
+        wallet: Any = None,
+        client: Any = None,
+        async_client: Any = None,
+        **data: Any,
+    ) -> None:
+        super().__init__(**data)
+        self._clients = build_clients(
+            private_key=private_key,
+            wallet=wallet,
+            client=client,
+            async_client=async_client,
+            base_url=self.base_url,
+            chain_id=self.chain_id,
+            rpc_url=self.rpc_url,
+            max_price_usd=self.max_price_usd,
+            budget_usd=self.budget_usd,
+            ledger=self.ledger,
+            timeout=self.timeout,
+        )
+
+    @field_validator("max_price_usd", "budget_usd", mode="before")
+    @classmethod
+    def _usd(cls, value: Any) -> Any:
+        return _usd_text(value)
+
+    # -- LlamaIndex surface ----------------------------------------------------------------------
+    @property
+    def metadata(self) -> LLMMetadata:
+        info = get_model_info(self.model)
+        return LLMMetadata(
+            context_window=self.context_window or info.context_window,
+            num_output=self.max_tokens or -1,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=self.model,
+        )
+
+    @property
+    def payer_address(self) -> str:
+        """The wallet address paying for calls (resolves the key from the environment if needed)."""
+        return self._clients.address
+
+    def close(self) -> None:
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
+
+    # -- request / response ----------------------------------------------------------------------
+    def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> GrokRequest:
+        options = {k: v for k, v in kwargs.items() if v is not None}
+        unknown = sorted(set(options) - set(CALL_OPTIONS))
+        if unknown:
+            raise InvalidRequestError(
+                f"{type(self).__name__} does not understand {unknown}",
+                hint=f"per-call options are {', '.join(CALL_OPTIONS)}; nothing was sent or paid",
+            )
+        return chat_request(
+            self._endpoint,
+            model=options.get("model", self.model),
+            messages=to_openai_messages(messages),
+            temperature=options.get("temperature", self.temperature),
+            max_tokens=options.get("max_tokens", self.max_tokens),
+            stop=options.get("stop"),
+            tools=options.get("tools"),
+            tool_choice=options.get("tool_choice"),
+            response_format=options.get("response_format"),
+            parallel_tool_calls=options.get("parallel_tool_calls"),
+            reasoning_effort=options.get("reasoning_effort", self.reasoning_effort),
+            extra_body={**self.extra_body, **options.get("extra_body", {})} or None,
+        )
+
+    def _chat(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatResponse:
+        request = self._request(messages, kwargs)
+        result = send(self._clients, request, max_retries=self.max_retries, component=self.class_name())
+        return chat_response(result)
+
+    async def _achat(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatResponse:
+        request = self._request(messages, kwargs)
+        result = await asend(self._clients, request, max_retries=self.max_retries, component=self.class_name())
+        return chat_response(result)
+
+    @staticmethod
+    def _prompt_messages(prompt: str) -> list[ChatMessage]:
+        return [ChatMessage(role=MessageRole.USER, content=prompt)]
+
+    # -- chat ------------------------------------------------------------------------------------
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat(messages, kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        chunk = stream_chunk(self._chat(messages, kwargs))
+
+        def gen() -> Generator[ChatResponse, None, None]:
+            yield chunk
+
+        return gen()
+
+    @llm_chat_callback()
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        chunk = stream_chunk(await self._achat(messages, kwargs))
+
+        async def gen() -> AsyncGenerator[ChatResponse, None]:
+            yield chunk
+
+        return gen()
+
+    # -- completion ------------------------------------------------------------------------------
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return completion_response(self._chat(self._prompt_messages(prompt), kwargs))
+
+    @llm_completion_callback()
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return completion_response(await self._achat(self._prompt_messages(prompt), kwargs))
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        chunk = completion_response(stream_chunk(self._chat(self._prompt_messages(prompt), kwargs)), stream=True)
+
+        def gen() -> Generator[CompletionResponse, None, None]:
+            yield chunk
+
+        return gen()
+
+    @llm_completion_callback()
+    async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
+        response = await self._achat(self._prompt_messages(prompt), kwargs)
+        chunk = completion_response(stream_chunk(response), stream=True)
+
+        async def gen() -> AsyncGenerator[CompletionResponse, None]:
+            yield chunk
+
+        return gen()
+
+    # -- function calling ------------------------------------------------------------------------
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: Any = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Tools as OpenAI function specs; ``tool_required`` -> ``tool_choice="required"``."""
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        if strict is not None:
+            for spec in specs:
+                spec["function"]["strict"] = strict
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
+        elif user_msg is not None:
+            messages.append(user_msg)
+        if specs and tool_choice is None:
+            tool_choice = "required" if tool_required else "auto"
+        return {
+            "messages": messages,
+            "tools": specs or None,
+            "tool_choice": tool_choice if specs else None,
+            "parallel_tool_calls": allow_parallel_tool_calls if specs else None,
+            **kwargs,
+        }
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Without parallel calls allowed, keep only the first tool call (as the caller expects one)."""
+        if not allow_parallel_tool_calls:
+            calls = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+            if len(calls) > 1:
+                response.message.blocks = [
+                    b for b in response.message.blocks if not isinstance(b, ToolCallBlock) or b is calls[0]
+                ]
+        return response
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        """ToolSelections from ``ToolCallBlock`` s (or OpenAI-style ``additional_kwargs["tool_calls"]``)."""
+        selections = [
+            ToolSelection(
+                tool_id=b.tool_call_id or "", tool_name=b.tool_name, tool_kwargs=_parse_arguments(b.tool_kwargs)
+            )
+            for b in response.message.blocks
+            if isinstance(b, ToolCallBlock)
+        ]
+        if not selections:
+            for call in response.message.additional_kwargs.get("tool_calls") or ():
+                data = call.model_dump() if hasattr(call, "model_dump") else dict(call)
+                function = data.get("function") or {}
+                selections.append(
+                    ToolSelection(
+                        tool_id=data.get("id") or "",
+                        tool_name=function.get("name", ""),
+                        tool_kwargs=_parse_arguments(function.get("arguments")),
+                    )
+                )
+        if not selections and error_on_no_tool_call:
+            raise ValueError(f"Expected at least one tool call, but got 0 tool calls from {self.model}.")
+        return selections
+
+
+class GrokMPP(_GrokMPPBase):
+    """Grok chat (``/grok/chat``): vision, function calling, structured output, reasoning effort.
+
+    Example::
+
+        llm = GrokMPP(model="grok-3-mini", max_tokens=256)   # key from GROK_MPP_PRIVATE_KEY
+        print(llm.complete("Say hi").text)
+    """
+
+    _endpoint: ClassVar[str] = ChatRequest.endpoint
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "GrokMPP"
+
+
+class GrokMPPCodeExecution(_GrokMPPBase):
+    """Grok with xAI's server-side Python sandbox (``/grok/code-execution``; Grok-4-family models).
+
+    The code the model ran and its output are in ``response.raw["code_execution"]``.
+    """
+
+    _endpoint: ClassVar[str] = CodeExecutionRequest.endpoint
+
+    model: str = Field(default=DEFAULT_CODE_EXECUTION_MODEL, description="Grok-4-family model slug")
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "GrokMPPCodeExecution"

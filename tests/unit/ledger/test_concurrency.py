@@ -1,0 +1,117 @@
+"""Budgets hold under contention: threads, asyncio tasks and separate processes share one file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from grok_mpp.errors import BudgetExceededError
+from grok_mpp.ledger import Budget, SQLiteLedger, open_ledger
+
+from .support import intent
+
+WORKER = Path(__file__).with_name("worker.py")
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_64_threads_against_a_budget_for_10_pay_at_most_10(db_path: Path) -> None:
+    amount = 6_000
+    with SQLiteLedger(db_path, budget=Budget(total=10 * amount)) as ledger:
+        barrier = threading.Barrier(64)
+        ok: list[str] = []
+        refused: list[BudgetExceededError] = []
+        other: list[BaseException] = []
+
+        def pay(n: int) -> None:
+            barrier.wait()
+            try:
+                ok.append(ledger.reserve(intent(amount, n=n)))
+            except BudgetExceededError as exc:
+                refused.append(exc)
+            except BaseException as exc:  # surfaced below: anything else is a bug
+                other.append(exc)
+
+        threads = [threading.Thread(target=pay, args=(n,)) for n in range(64)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert other == []
+        assert len(ok) == 10 and len(refused) == 54
+        assert len(set(ok)) == 10 and {r.id for r in ledger.rows()} == set(ok)
+        assert ledger.committed().total == 10 * amount
+
+
+def test_threads_with_separate_connections_share_the_budget(db_path: Path) -> None:
+    """Each thread opens its own ledger object: only SQLite's lock serializes them."""
+    with SQLiteLedger(db_path) as admin:
+        admin.set_budget(Budget(total=10))
+    results: list[bool] = []
+    barrier = threading.Barrier(16)
+
+    def pay() -> None:
+        with open_ledger(str(db_path)) as mine:
+            barrier.wait()
+            for n in range(4):
+                try:
+                    mine.reserve(intent(1, n=n))
+                    results.append(True)
+                except BudgetExceededError:
+                    results.append(False)
+
+    threads = [threading.Thread(target=pay) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 10 and results.count(False) == 54
+
+
+async def test_asyncio_tasks_share_the_budget(db_path: Path) -> None:
+    with SQLiteLedger(db_path, budget=Budget(total=10)) as ledger:
+
+        async def pay(n: int) -> bool:
+            try:
+                await asyncio.to_thread(ledger.reserve, intent(1, n=n))
+            except BudgetExceededError:
+                return False
+            return True
+
+        outcomes = await asyncio.gather(*(pay(n) for n in range(64)))
+    assert outcomes.count(True) == 10
+
+
+def test_four_processes_times_16_against_a_budget_for_10(db_path: Path) -> None:
+    with SQLiteLedger(db_path) as admin:
+        admin.set_budget(Budget(total=10 * 500))  # stored: every process enforces it
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), "reserve", str(db_path), "16", "500"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        )
+        for _ in range(4)
+    ]
+    try:
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        for p in procs:  # release all four at once
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert [p.returncode for p in procs] == [0, 0, 0, 0]
+    ids = [rid for r in results for rid in r["ok"]]
+    assert len(ids) == 10 and sum(r["refused"] for r in results) == 54
+    with SQLiteLedger(db_path) as check:
+        assert {r.id for r in check.rows()} == set(ids)
+        assert check.committed().total == 5_000
