@@ -148,7 +148,7 @@ class PaymentOutcomeUnknownError(PaymentError):
 
 
 class InsufficientFundsError(PaymentError):
-    """The wallet cannot cover the amount plus the network fee."""
+    """The wallet cannot cover the amount plus the network fee. Raised before signing: nothing paid."""
 
 
 # --- gateway / upstream ------------------------------------------------------------------------

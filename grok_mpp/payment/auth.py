@@ -29,6 +29,7 @@ import httpx
 
 from grok_mpp.errors import (
     InsecureTransportError,
+    InsufficientFundsError,
     PaymentOutcomeUnknownError,
     PaymentRejectedError,
     PolicyViolationError,
@@ -47,7 +48,7 @@ from grok_mpp.payment.hooks import (
 )
 from grok_mpp.payment.policy import PaymentPolicy, check_origin, select_challenge
 from grok_mpp.payment.signer import sign_payment
-from grok_mpp.tempo.rpc import gas_price_body, quantity, rpc_result
+from grok_mpp.tempo.rpc import balance_of_body, gas_price_body, quantity, rpc_result
 from grok_mpp.units import format_usd
 from grok_mpp.wallet import Wallet
 
@@ -101,6 +102,7 @@ class MPPAuth(httpx.Auth):
         observers: Iterable[PaymentObserver] = (),
         gas_price: int | None = None,
         gas_price_ttl: float = 30.0,
+        check_balance: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.wallet = wallet
@@ -112,6 +114,8 @@ class MPPAuth(httpx.Auth):
         self._gas_ttl = gas_price_ttl
         self._gas_cache: tuple[int, float] | None = None
         self._gas_lock = threading.Lock()
+        self._check_balance = check_balance
+        self._balances: dict[str, tuple[int, float]] = {}
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -169,6 +173,37 @@ class MPPAuth(httpx.Auth):
             self._gas_cache = (price, now)
         return price
 
+    def _balance(self, token: str, needed: int) -> Generator[httpx.Request, httpx.Response, int | None]:
+        """The payer's token balance (None when unknown), cached and debited locally between reads.
+
+        A payer short of amount + fee would see its transaction mined and reverted on Tempo, losing
+        the fee, and the servers answer with errors that do not say why. Checking first turns that
+        into a clear refusal with nothing signed. The cache keeps the check off the hot path: the
+        chain is asked again only when the cached figure is stale or looks insufficient.
+        """
+        if not (self._check_balance and self.rpc_url):
+            return None
+        now = self._clock()
+        with self._gas_lock:
+            cached = self._balances.get(token)
+        if cached is not None and now - cached[1] < self._gas_ttl and cached[0] >= needed:
+            return cached[0]
+        response = yield httpx.Request("POST", self.rpc_url, json=balance_of_body(token, self.wallet.address))
+        try:
+            balance = quantity(rpc_result(response.json()))
+        except (ProtocolError, ValueError) as exc:
+            logger.warning("balanceOf failed (%s); paying without a balance pre-check", exc)
+            return None
+        with self._gas_lock:
+            self._balances[token] = (balance, now)
+        return balance
+
+    def _debit(self, token: str, spent: int) -> None:
+        with self._gas_lock:
+            cached = self._balances.get(token)
+            if cached is not None:
+                self._balances[token] = (max(0, cached[0] - spent), cached[1])
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers.setdefault("Accept-Payment", "tempo/charge")
         if request.method not in ("GET", "HEAD", "OPTIONS") and "idempotency-key" not in request.headers:
@@ -194,6 +229,17 @@ class MPPAuth(httpx.Auth):
             )
         ctx: dict[str, Any] = request.extensions.get(CONTEXT_EXTENSION) or {}
         charge = approved.charge
+        max_fee = 0 if charge.fee_payer else (policy.gas_limit * gas_price + 10**12 - 1) // 10**12
+        needed = charge.amount + max_fee
+        balance = yield from self._balance(charge.currency, needed)
+        if balance is not None and balance < needed:
+            raise InsufficientFundsError(
+                f"wallet {self.wallet.address} holds {format_usd(balance)} USD of the payment token but this call "
+                f"needs {format_usd(needed)} USD (amount {format_usd(charge.amount)} + network fee up to "
+                f"{format_usd(max_fee)}); nothing was signed",
+                challenge_id=approved.challenge.id,
+                hint="fund the wallet (grok-mpp wallet balance shows it)",
+            )
         intent = PaymentIntent(
             challenge_id=approved.challenge.id,
             realm=approved.challenge.realm,
@@ -206,7 +252,7 @@ class MPPAuth(httpx.Auth):
             request_digest=hashlib.sha256(request.content).hexdigest(),
             model=ctx.get("model"),
             estimate=ctx.get("estimate"),
-            max_fee=0 if charge.fee_payer else (policy.gas_limit * gas_price + 10**12 - 1) // 10**12,
+            max_fee=max_fee,
         )
         reservation = self.guard.reserve(intent)
         try:
@@ -220,6 +266,7 @@ class MPPAuth(httpx.Auth):
             raise
         request.headers[signed.header_name] = signed.credential
         request.extensions[SENT_EXTENSION] = sent
+        self._debit(charge.currency, needed)
         logger.info(
             "paying %s USD to %s for %s (challenge %s, tx %s)",
             format_usd(charge.amount), charge.recipient, intent.endpoint, intent.challenge_id, signed.tx_hash,

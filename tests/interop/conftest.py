@@ -26,8 +26,6 @@ from .support import (
 )
 
 
-
-
 @pytest.fixture(scope="session")
 def anvil() -> Iterator[AnvilChain]:
     """anvil tempo as Moderato (42431): the chain all reference servers settle on."""

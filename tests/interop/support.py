@@ -134,7 +134,6 @@ def _die_with_parent() -> None:
         pass
 
 
-
 class PeerProcess:
     """A subprocess in its own process group whose output is drained by a background thread."""
 
@@ -389,7 +388,7 @@ class PymppValidator:
         self.realm = realm
         env = {**os.environ, **_pympp_env(MODERATO, recipient, None, realm)}
         # stderr goes to a file: a pipe nobody reads could fill up and block the validator
-        self._stderr = tempfile.TemporaryFile(mode="w+")
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
             [str(python), str(PEERS / "pympp_server.py"), "validate"],
             cwd=REPO,

@@ -166,11 +166,6 @@ def test_insufficient_balance_fails_once_and_final(
         assert lost == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MPPAuth has no pre-flight balance check yet: the peers' answers (500 / 402 'no matching "
-    "transfer') cannot tell the client the payer is short, so the error is not InsufficientFundsError",
-)
 def test_insufficient_balance_refused_before_signing(mppx_server: PeerServer, anvil: AnvilChain) -> None:
     """Desired: balanceOf(currency) < amount + max fee -> InsufficientFundsError, nothing sent."""
     payer = anvil.new_account(AMOUNT // 2)

@@ -38,8 +38,8 @@ from typing import Any
 
 import httpx
 import uvicorn
-from mpp.methods.tempo import server as tempo
 from mpp.errors import PaymentError
+from mpp.methods.tempo import server as tempo
 from mpp.server import Mpp, PaymentRequired
 from mpp.server import Request as MppRequest
 from starlette.applications import Starlette
@@ -125,9 +125,9 @@ def _route_options(amount: str, expires_in: str | None) -> dict[str, Any]:
 
 def _to_starlette(resp: Any) -> Response:
     out = Response(content=resp.body or b"", status_code=resp.status)
-    out.raw_headers = [
-        (k.lower(), v) for k, v in resp.headers.raw if k.lower() not in (b"content-length",)
-    ] + [(b"content-length", str(len(resp.body or b"")).encode())]
+    out.raw_headers = [(k.lower(), v) for k, v in resp.headers.raw if k.lower() not in (b"content-length",)] + [
+        (b"content-length", str(len(resp.body or b"")).encode())
+    ]
     return out
 
 

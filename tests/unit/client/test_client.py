@@ -138,3 +138,15 @@ def test_client_from_environment(gateway_env: Any) -> None:
         assert client.settings.base_url == gateway_env.url
         assert client.chat(messages=MSG).cost.paid
     assert "0x" in repr(client) and "private" not in repr(client).lower()
+
+
+def test_insufficient_funds_refused_before_signing(local_gateway: Any) -> None:
+    from grok_mpp.errors import InsufficientFundsError
+    from grok_mpp.wallet import Wallet
+
+    poor = Wallet.create()
+    local_gateway.fund(poor.address, 1000)  # 0.001 USD: less than a chat call plus its fee
+    with client_for(local_gateway, poor) as client, pytest.raises(InsufficientFundsError) as err:
+        client.chat(messages=MSG)
+    assert "nothing was signed" in str(err.value) and not err.value.retryable
+    assert settled_for(local_gateway, poor) == [] and local_gateway.balance(poor.address) == 1000
