@@ -28,12 +28,12 @@ def build_clients(
 def send(clients: GrokClients, request: GrokRequest, *, max_retries: int, component: str) -> Any:
     client = clients.sync()
     result: Result = call_with_retries(lambda: client.send(request), max_retries=max_retries)
-    emit_payment(result, component=component)
+    emit_payment(result, component=component, endpoint=request.endpoint)
     return result
 
 
 async def asend(clients: GrokClients, request: GrokRequest, *, max_retries: int, component: str) -> Any:
     client = clients.for_running_loop()
     result: Result = await acall_with_retries(lambda: client.send(request), max_retries=max_retries)
-    emit_payment(result, component=component)
+    emit_payment(result, component=component, endpoint=request.endpoint)
     return result

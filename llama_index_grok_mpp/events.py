@@ -26,7 +26,7 @@ from llama_index.core.instrumentation.events.base import BaseEvent
 from pydantic import Field, PrivateAttr
 
 from grok_mpp.bridge.events import payment_event, record_event
-from grok_mpp.bridge.tracking import Bucket, SpendTracker
+from grok_mpp.bridge.tracking import SpendTotals, SpendTracker
 from grok_mpp.gateway.results import ChatResult, ImageResult, SpeechResult
 
 _dispatcher = get_dispatcher(__name__)
@@ -61,17 +61,19 @@ class GrokMPPPaymentEvent(BaseEvent):
         return tx
 
 
-def emit_payment(result: ChatResult | ImageResult | SpeechResult, *, component: str) -> GrokMPPPaymentEvent | None:
+def emit_payment(
+    result: ChatResult | ImageResult | SpeechResult, *, component: str, endpoint: str | None = None
+) -> GrokMPPPaymentEvent | None:
     """Dispatch the event for a paid result (nothing for an unpaid one)."""
     if result.cost.paid is None:
         return None
-    data = payment_event(result)
+    data = payment_event(result, endpoint=endpoint)
     event = GrokMPPPaymentEvent(component=component, model=data["model"], endpoint=data["endpoint"], payment=data)
     _dispatcher.event(event)
     return event
 
 
-class GrokMPPCostHandler(BaseEventHandler):
+class GrokMPPCostHandler(SpendTotals, BaseEventHandler):
     """Sums :class:`GrokMPPPaymentEvent` s: calls, paid and estimated USD, tokens, per model and endpoint.
 
     Register it with ``get_dispatcher().add_event_handler(handler)`` or use
@@ -90,40 +92,8 @@ class GrokMPPCostHandler(BaseEventHandler):
             record_event(self._tracker, event.payment)
 
     @property
-    def tracker(self) -> SpendTracker:
+    def tracker(self) -> SpendTracker:  # type: ignore[override]
         return self._tracker
-
-    @property
-    def calls(self) -> int:
-        return self._tracker.total.calls
-
-    @property
-    def paid(self) -> int:
-        """Total paid in base units."""
-        return self._tracker.total.paid
-
-    @property
-    def estimated(self) -> int:
-        return self._tracker.total.estimated
-
-    @property
-    def paid_usd(self) -> str:
-        return self._tracker.paid_usd
-
-    @property
-    def estimated_usd(self) -> str:
-        return self._tracker.estimated_usd
-
-    @property
-    def by_model(self) -> dict[str, Bucket]:
-        return dict(self._tracker.by_model)
-
-    @property
-    def by_endpoint(self) -> dict[str, Bucket]:
-        return dict(self._tracker.by_endpoint)
-
-    def summary(self) -> dict[str, Any]:
-        return self._tracker.summary()
 
     def reset(self) -> None:
         self._tracker = SpendTracker()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator, Generator, Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from llama_index.core.base.llms.types import (
@@ -38,7 +37,7 @@ from llama_index.core.llms.llm import ToolSelection
 from pydantic import Field, PrivateAttr, field_validator
 
 from grok_mpp.bridge.chat import chat_request
-from grok_mpp.bridge.clients import GrokClients
+from grok_mpp.bridge.clients import CLIENT_SETTINGS, GrokClients, usd_setting
 from grok_mpp.errors import InvalidRequestError
 from grok_mpp.gateway.catalog import DEFAULT_CHAT_MODEL, DEFAULT_CODE_EXECUTION_MODEL, get_model_info
 from grok_mpp.gateway.requests import ChatRequest, CodeExecutionRequest, GrokRequest
@@ -61,17 +60,6 @@ CALL_OPTIONS = (
     "reasoning_effort",
     "extra_body",
 )
-
-
-def _usd_text(value: Any) -> Any:
-    """USD limits are kept as exact decimal text; floats are converted via repr, never arithmetic."""
-    if isinstance(value, bool):
-        raise ValueError("expected a USD amount such as '0.05'")
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    return value
 
 
 def _parse_arguments(raw: Any) -> dict[str, Any]:
@@ -121,19 +109,13 @@ class _GrokMPPBase(FunctionCallingLLM):
             wallet=wallet,
             client=client,
             async_client=async_client,
-            base_url=self.base_url,
-            chain_id=self.chain_id,
-            rpc_url=self.rpc_url,
-            max_price_usd=self.max_price_usd,
-            budget_usd=self.budget_usd,
-            ledger=self.ledger,
-            timeout=self.timeout,
+            **{name: getattr(self, name) for name in CLIENT_SETTINGS},
         )
 
     @field_validator("max_price_usd", "budget_usd", mode="before")
     @classmethod
     def _usd(cls, value: Any) -> Any:
-        return _usd_text(value)
+        return usd_setting(value)
 
     # -- LlamaIndex surface ----------------------------------------------------------------------
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mimetypes
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,9 @@ def _extension(mime: str | None) -> str:
 class GrokMPPToolSpec(BaseToolSpec):
     """Web search, X search, image generation and text-to-speech, each one paid call.
 
-    ``output_dir`` is where images and audio are written (a fresh temporary directory by default).
+    Search filters (``web_filters={"allowed_domains": [...]}``, ``x_filters={"allowed_x_handles":
+    [...], "from_date": "YYYY-MM-DD"}``) are set by the application, not left for the agent's model
+    to invent, and validated here. ``output_dir`` is where images and audio are written (a fresh temporary directory by default).
     Payment settings (``max_price_usd``, ``budget_usd``, ``base_url`` ...) and the key work as for
     :class:`~llama_index_grok_mpp.GrokMPP`.
     """
@@ -54,6 +57,8 @@ class GrokMPPToolSpec(BaseToolSpec):
         *,
         search_model: str | None = None,
         image_model: str | None = None,
+        web_filters: Mapping[str, Any] | None = None,
+        x_filters: Mapping[str, Any] | None = None,
         output_dir: str | Path | None = None,
         max_retries: int = 2,
         private_key: Any = None,
@@ -67,6 +72,11 @@ class GrokMPPToolSpec(BaseToolSpec):
             raise TypeError(f"unknown arguments {unknown}")
         self.search_model = search_model
         self.image_model = image_model
+        self.web_filters = dict(web_filters or {})
+        self.x_filters = dict(x_filters or {})
+        # filters are chosen by the application, not the agent: validate them now, before any call
+        search_request(WebSearchRequest, "validate", model=search_model, filters=self.web_filters)
+        search_request(XSearchRequest, "validate", model=search_model, filters=self.x_filters)
         self.max_retries = max_retries
         self._output_dir = Path(output_dir) if output_dir is not None else None
         self._clients = build_clients(
@@ -90,8 +100,9 @@ class GrokMPPToolSpec(BaseToolSpec):
     async def _asend(self, request: Any) -> Any:
         return await asend(self._clients, request, max_retries=self.max_retries, component="GrokMPPToolSpec")
 
-    def _search_request(self, kind: type[SearchRequest], query: str, filters: dict[str, Any]) -> SearchRequest:
-        return search_request(kind, query, model=self.search_model, filters={k: v for k, v in filters.items() if v})
+    def _search_request(self, kind: type[SearchRequest], query: str) -> SearchRequest:
+        filters = self.web_filters if kind is WebSearchRequest else self.x_filters
+        return search_request(kind, query, model=self.search_model, filters=filters)
 
     @staticmethod
     def _documents(result: ChatResult, kind: type[SearchRequest], max_results: int) -> list[Document]:
@@ -128,48 +139,27 @@ class GrokMPPToolSpec(BaseToolSpec):
         return f"{describe_speech(result)}\nAudio saved to {path}"
 
     # -- tools (docstrings are what the agent's model reads) ------------------------------------
-    def web_search(self, query: str, max_results: int = 5, allowed_domains: list[str] | None = None) -> list[Document]:
-        """Search the web (paid per call). Returns cited sources: title, URL and the passage citing it.
-        allowed_domains: optional list of up to 5 bare domains such as "example.com"."""
-        request = self._search_request(WebSearchRequest, query, {"allowed_domains": allowed_domains})
-        return self._documents(self._send(request), WebSearchRequest, max_results)
+    def _search(self, kind: type[SearchRequest], query: str, max_results: int) -> list[Document]:
+        return self._documents(self._send(self._search_request(kind, query)), kind, max_results)
 
-    async def aweb_search(
-        self, query: str, max_results: int = 5, allowed_domains: list[str] | None = None
-    ) -> list[Document]:
-        """Search the web (paid per call). Returns cited sources: title, URL and the passage citing it.
-        allowed_domains: optional list of up to 5 bare domains such as "example.com"."""
-        request = self._search_request(WebSearchRequest, query, {"allowed_domains": allowed_domains})
-        return self._documents(await self._asend(request), WebSearchRequest, max_results)
+    async def _asearch(self, kind: type[SearchRequest], query: str, max_results: int) -> list[Document]:
+        return self._documents(await self._asend(self._search_request(kind, query)), kind, max_results)
 
-    def x_search(
-        self,
-        query: str,
-        max_results: int = 5,
-        handles: list[str] | None = None,
-        from_date: str | None = None,
-        to_date: str | None = None,
-    ) -> list[Document]:
-        """Search posts on X (paid per call). Returns cited posts: author, URL and the passage citing it.
-        handles: optional X handles to restrict to; from_date/to_date: optional YYYY-MM-DD bounds."""
-        filters = {"allowed_x_handles": handles, "from_date": from_date, "to_date": to_date}
-        return self._documents(
-            self._send(self._search_request(XSearchRequest, query, filters)), XSearchRequest, max_results
-        )
+    def web_search(self, query: str, max_results: int = 5) -> list[Document]:
+        """Search the web (paid per call). Returns cited sources: title, URL and the passage citing it."""
+        return self._search(WebSearchRequest, query, max_results)
 
-    async def ax_search(
-        self,
-        query: str,
-        max_results: int = 5,
-        handles: list[str] | None = None,
-        from_date: str | None = None,
-        to_date: str | None = None,
-    ) -> list[Document]:
-        """Search posts on X (paid per call). Returns cited posts: author, URL and the passage citing it.
-        handles: optional X handles to restrict to; from_date/to_date: optional YYYY-MM-DD bounds."""
-        filters = {"allowed_x_handles": handles, "from_date": from_date, "to_date": to_date}
-        result = await self._asend(self._search_request(XSearchRequest, query, filters))
-        return self._documents(result, XSearchRequest, max_results)
+    async def aweb_search(self, query: str, max_results: int = 5) -> list[Document]:
+        """Search the web (paid per call). Returns cited sources: title, URL and the passage citing it."""
+        return await self._asearch(WebSearchRequest, query, max_results)
+
+    def x_search(self, query: str, max_results: int = 5) -> list[Document]:
+        """Search posts on X (paid per call). Returns cited posts: author, URL and the passage citing it."""
+        return self._search(XSearchRequest, query, max_results)
+
+    async def ax_search(self, query: str, max_results: int = 5) -> list[Document]:
+        """Search posts on X (paid per call). Returns cited posts: author, URL and the passage citing it."""
+        return await self._asearch(XSearchRequest, query, max_results)
 
     def generate_image(self, prompt: str, n: int = 1, aspect_ratio: str | None = None) -> str:
         """Generate n images from a text prompt (paid per image). Returns where the files were saved.

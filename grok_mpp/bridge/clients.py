@@ -20,6 +20,7 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from grok_mpp.gateway.client import AsyncGrokClient, GrokClient
@@ -36,6 +37,21 @@ CLIENT_SETTINGS: tuple[str, ...] = (
     "ledger",
     "timeout",
 )
+
+
+def usd_setting(value: Any) -> Any:
+    """A USD limit given as int, Decimal or float -> exact decimal text (``"0.05"``); text passes.
+
+    Framework fields keep limits as text so serialized configs round-trip exactly; floats go
+    through ``repr`` (shortest round-trip form), never through arithmetic.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected a USD amount such as '0.05'")
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return value
 
 
 class GrokClients:
@@ -60,8 +76,11 @@ class GrokClients:
         unknown = sorted(set(settings) - set(CLIENT_SETTINGS))
         if unknown:
             raise TypeError(f"unknown client settings {unknown}; expected some of {list(CLIENT_SETTINGS)}")
-        # The key becomes a Wallet right here; the string is not kept anywhere.
-        self._wallet = Wallet.from_key(private_key) if private_key is not None else wallet
+        # An explicit wallet wins (as in Wallet.resolve); a key becomes a Wallet right here and the
+        # string is not kept anywhere.
+        if wallet is None and private_key is not None:
+            wallet = Wallet.from_key(private_key)
+        self._wallet = wallet
         self._settings = {k: v for k, v in settings.items() if v is not None}
         self._observers: list[PaymentObserver] = list(observers)
         self._sync = client

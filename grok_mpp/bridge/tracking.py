@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grok_mpp.gateway.results import Cost, Usage
 from grok_mpp.units import format_usd
@@ -91,3 +91,62 @@ class SpendTracker:
         for model, bucket in sorted(self.by_model.items()):
             lines.append(f"  {model}: {bucket.calls} calls, {format_usd(bucket.paid)} USD paid")
         return "\n".join(lines)
+
+
+class SpendTotals:
+    """Read-only totals for a framework handler that owns a :class:`SpendTracker` as ``self.tracker``.
+
+    The LangChain callback and the LlamaIndex event handler expose the same figures under the same
+    names; this mixin is where those names are defined once.
+    """
+
+    if TYPE_CHECKING:  # declared for type checkers only: pydantic handlers provide it as a property
+        tracker: SpendTracker
+
+    @property
+    def calls(self) -> int:
+        return self.tracker.total.calls
+
+    @property
+    def paid(self) -> int:
+        """Settled amount in base units (1 USD = 1_000_000)."""
+        return self.tracker.total.paid
+
+    @property
+    def paid_usd(self) -> str:
+        return self.tracker.paid_usd
+
+    @property
+    def estimated(self) -> int:
+        return self.tracker.total.estimated
+
+    @property
+    def estimated_usd(self) -> str:
+        return self.tracker.estimated_usd
+
+    @property
+    def input_tokens(self) -> int:
+        return self.tracker.total.input_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        return self.tracker.total.output_tokens
+
+    @property
+    def reasoning_tokens(self) -> int:
+        return self.tracker.total.reasoning_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.tracker.total.input_tokens + self.tracker.total.output_tokens
+
+    @property
+    def by_model(self) -> dict[str, Bucket]:
+        return dict(self.tracker.by_model)
+
+    @property
+    def by_endpoint(self) -> dict[str, Bucket]:
+        return dict(self.tracker.by_endpoint)
+
+    def summary(self) -> dict[str, Any]:
+        return self.tracker.summary()

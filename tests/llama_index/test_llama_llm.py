@@ -142,7 +142,7 @@ def test_token_counting_handler_counts_exactly_what_the_gateway_billed(
 
 def test_image_blocks_are_sent_from_bytes_path_and_url(paid: dict[str, Any], tmp_path: Path) -> None:
     llm = GrokMPP(**paid)
-    png = png_bytes(1, 8, 8)
+    png = png_bytes(b"seed", 8, 8)
     path = tmp_path / "pixel.png"
     path.write_bytes(png)
     text_only = llm.chat(USER).raw["usage"]["prompt_tokens"]
@@ -160,7 +160,7 @@ def test_unsupported_content_and_bad_options_are_refused_before_paying(paid: dic
     with pytest.raises(InvalidRequestError, match="frobnicate"):
         llm.chat(USER, frobnicate=True)
     with pytest.raises(InvalidRequestError, match="images are only accepted in user messages"):
-        llm.chat([ChatMessage(role="assistant", blocks=[ImageBlock(image=png_bytes(1, 4, 4))])])
+        llm.chat([ChatMessage(role="assistant", blocks=[ImageBlock(image=png_bytes(b"seed", 4, 4))])])
     assert settled() == []
 
 
@@ -193,7 +193,13 @@ def test_private_key_is_consumed_and_never_serialized(local_gateway: Any, monkey
     key = wallet.export_private_key()
     llm = GrokMPP(private_key=key, base_url=local_gateway.url, ledger="off", max_price_usd=0.5)
     assert llm.payer_address == wallet.address
-    for text in (json.dumps(llm.to_dict()), llm.to_json(), repr(llm), str(llm.model_dump()), json.dumps(llm.to_payload())):
+    for text in (
+        json.dumps(llm.to_dict()),
+        llm.to_json(),
+        repr(llm),
+        str(llm.model_dump()),
+        json.dumps(llm.to_payload()),
+    ):
         assert key[2:].lower() not in text.lower()
     assert "private_key" not in llm.to_dict() and llm.to_dict()["max_price_usd"] == "0.5"
     # a restored LLM reads the key from the environment, not from the serialized form
@@ -229,4 +235,3 @@ def test_citations_from_search_routes_become_citation_blocks(paid: dict[str, Any
     assert set(first.additional_location_info) == {"start_index", "end_index"}
     # the answer text is unchanged by the extra blocks
     assert response.message.content and response.message.content.startswith("[synthetic]")
-
