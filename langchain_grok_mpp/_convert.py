@@ -48,7 +48,11 @@ def _tool_calls(result: ChatResult) -> tuple[list[ToolCall], list[InvalidToolCal
         if isinstance(parsed, dict):
             good.append(tool_call(name=call.name, args=parsed, id=call.id))
         else:
-            bad.append(invalid_tool_call(name=call.name, args=call.raw_arguments, id=call.id, error="arguments are not a JSON object"))
+            bad.append(
+                invalid_tool_call(
+                    name=call.name, args=call.raw_arguments, id=call.id, error="arguments are not a JSON object"
+                )
+            )
     return good, bad
 
 
@@ -128,7 +132,13 @@ def to_chunks(result: ChatResult) -> Iterator[ChatGenerationChunk]:
         for i, c in enumerate(calls)
     ]
     chunks.extend(
-        {"type": "tool_call_chunk", "name": b.get("name"), "args": b.get("args"), "id": b.get("id"), "index": len(chunks) + i}
+        {
+            "type": "tool_call_chunk",
+            "name": b.get("name"),
+            "args": b.get("args"),
+            "id": b.get("id"),
+            "index": len(chunks) + i,
+        }
         for i, b in enumerate(invalid)
     )
     yield _chunk(

@@ -14,13 +14,16 @@ from langchain_core.callbacks.manager import AsyncParentRunManager, ParentRunMan
 from grok_mpp.bridge.events import PAYMENT_EVENT, payment_event
 
 
-def emit_payment(run_manager: ParentRunManager | None, result: Any) -> None:
+def emit_payment(run_manager: ParentRunManager | None, result: Any, *, endpoint: str | None = None) -> None:
+    """Report one paid result (``endpoint`` is required for image results, which do not carry it)."""
     if run_manager is None:
         return
-    run_manager.get_child().on_custom_event(PAYMENT_EVENT, payment_event(result), run_id=run_manager.run_id)
+    event = payment_event(result, endpoint=endpoint)
+    run_manager.get_child().on_custom_event(PAYMENT_EVENT, event, run_id=run_manager.run_id)
 
 
-async def aemit_payment(run_manager: AsyncParentRunManager | None, result: Any) -> None:
+async def aemit_payment(run_manager: AsyncParentRunManager | None, result: Any, *, endpoint: str | None = None) -> None:
     if run_manager is None:
         return
-    await run_manager.get_child().on_custom_event(PAYMENT_EVENT, payment_event(result), run_id=run_manager.run_id)
+    event = payment_event(result, endpoint=endpoint)
+    await run_manager.get_child().on_custom_event(PAYMENT_EVENT, event, run_id=run_manager.run_id)

@@ -8,19 +8,26 @@ keywords work directly (``ChatGrokMPP(model=..., api_key=..., max_price_usd="0.0
 
 from __future__ import annotations
 
-from decimal import Decimal
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
-from grok_mpp.bridge.clients import GrokClients
+from grok_mpp.bridge.clients import GrokClients, usd_setting
+from grok_mpp.bridge.retry import acall_with_retries, call_with_retries
 from grok_mpp.errors import GrokMPPError
-from grok_mpp.gateway.client import AsyncGrokClient, GrokClient
+from grok_mpp.gateway.requests import GrokRequest
 from grok_mpp.payment.hooks import PaymentObserver
 from langchain_grok_mpp.errors import to_langchain_error
 
 PRIVATE_KEY_ENV = "GROK_MPP_PRIVATE_KEY"
+
+# Guards the one-time creation of each object's GrokClients: two threads making the first call of a
+# fresh model (``batch``) must share one client, one wallet and one spend guard. Module-level so the
+# models stay copyable (a Lock in a private attribute would break ``model_copy(deep=True)``).
+_CREATE_LOCK = threading.Lock()
 
 
 class GrokMPPSettings(BaseModel):
@@ -55,20 +62,18 @@ class GrokMPPSettings(BaseModel):
     @field_validator("max_price_usd", "budget_usd", mode="before")
     @classmethod
     def _usd_as_text(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("expected a USD amount such as '0.05'")
-        if isinstance(value, int | Decimal):
-            return str(value)
-        if isinstance(value, float):
-            return repr(value)
-        return value
+        return usd_setting(value)
 
     @property
     def lc_secrets(self) -> dict[str, str]:
         return {"private_key": PRIVATE_KEY_ENV}
 
     def _grok_clients(self) -> GrokClients:
-        if self._clients is None:
+        if self._clients is not None:
+            return self._clients
+        with _CREATE_LOCK:
+            if self._clients is not None:
+                return self._clients
             # An explicit wallet wins over a key (which may be the env default or a test placeholder).
             self._clients = GrokClients(
                 private_key=self.private_key if self.wallet is None else None,
@@ -83,15 +88,24 @@ class GrokMPPSettings(BaseModel):
             )
         return self._clients
 
-    def _sync_client(self) -> GrokClient:
-        try:  # GrokClients turns the key into a Wallet here: a bad key fails at the first call
-            return self._grok_clients().sync()
+    def _paid_call(self, build: Callable[[], GrokRequest]) -> Any:
+        """Build the request (refusals happen here, before paying), pay and send it, with safe retries.
+
+        Every grok-mpp error leaves as its LangChain-typed twin (:mod:`langchain_grok_mpp.errors`).
+        """
+        try:
+            request = build()
+            client = self._grok_clients().sync()
+            return call_with_retries(lambda: client.send(request), max_retries=self.max_retries)
         except GrokMPPError as exc:
             raise to_langchain_error(exc) from exc
 
-    def _async_client(self) -> AsyncGrokClient:
+    async def _apaid_call(self, build: Callable[[], GrokRequest]) -> Any:
+        """Async :meth:`_paid_call` (one async client per running event loop)."""
         try:
-            return self._grok_clients().for_running_loop()
+            request = build()
+            client = self._grok_clients().for_running_loop()
+            return await acall_with_retries(lambda: client.send(request), max_retries=self.max_retries)
         except GrokMPPError as exc:
             raise to_langchain_error(exc) from exc
 
@@ -105,4 +119,7 @@ class GrokMPPSettings(BaseModel):
     @property
     def payer_address(self) -> str:
         """The wallet address paying for calls (builds the client; raises if no key)."""
-        return self._sync_client().address
+        try:
+            return self._grok_clients().sync().address
+        except GrokMPPError as exc:
+            raise to_langchain_error(exc) from exc

@@ -21,7 +21,6 @@ Example::
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,59 +33,21 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.tracers.context import register_configure_hook
 
 from grok_mpp.bridge.events import PAYMENT_EVENT, record_event, record_payment
-from grok_mpp.bridge.tracking import SpendTracker
+from grok_mpp.bridge.tracking import SpendTotals, SpendTracker
 
 
-class GrokMPPCallbackHandler(BaseCallbackHandler):
-    """Sums paid and estimated cost, tokens and calls across everything it observes."""
+class GrokMPPCallbackHandler(SpendTotals, BaseCallbackHandler):
+    """Sums paid and estimated cost, tokens and calls across everything it observes.
+
+    Totals (``calls``, ``paid``, ``paid_usd``, ``estimated``, ``estimated_usd``, token counts,
+    ``by_model``, ``by_endpoint``) come from :class:`~grok_mpp.bridge.tracking.SpendTotals`.
+    """
 
     raise_error: bool = False
 
     def __init__(self) -> None:
         super().__init__()
         self.tracker = SpendTracker()
-        self._lock = threading.Lock()
-
-    # -- totals --------------------------------------------------------------------------------
-    @property
-    def calls(self) -> int:
-        return self.tracker.total.calls
-
-    @property
-    def paid(self) -> int:
-        """Settled amount in base units (1 USD = 1_000_000)."""
-        return self.tracker.total.paid
-
-    @property
-    def paid_usd(self) -> str:
-        return self.tracker.paid_usd
-
-    @property
-    def estimated(self) -> int:
-        return self.tracker.total.estimated
-
-    @property
-    def estimated_usd(self) -> str:
-        return self.tracker.estimated_usd
-
-    @property
-    def input_tokens(self) -> int:
-        return self.tracker.total.input_tokens
-
-    @property
-    def output_tokens(self) -> int:
-        return self.tracker.total.output_tokens
-
-    @property
-    def reasoning_tokens(self) -> int:
-        return self.tracker.total.reasoning_tokens
-
-    @property
-    def total_tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
-
-    def summary(self) -> dict[str, Any]:
-        return self.tracker.summary()
 
     def __repr__(self) -> str:
         return self.tracker.report()
@@ -99,10 +60,6 @@ class GrokMPPCallbackHandler(BaseCallbackHandler):
         return self
 
     # -- LangChain hooks -----------------------------------------------------------------------
-    @property
-    def always_verbose(self) -> bool:
-        return True
-
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         for generations in response.generations:
             for generation in generations:

@@ -25,7 +25,12 @@ from langchain_core.language_models.base import LangSmithParams
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage, convert_to_openai_messages
-from langchain_core.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticOutputParser, PydanticToolsParser
+from langchain_core.output_parsers import (
+    JsonOutputKeyToolsParser,
+    JsonOutputParser,
+    PydanticOutputParser,
+    PydanticToolsParser,
+)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
@@ -34,7 +39,6 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field
 
 from grok_mpp.bridge.chat import SERVER_TOOL_ROUTES, chat_request, split_tools
-from grok_mpp.bridge.retry import acall_with_retries, call_with_retries
 from grok_mpp.bridge.tools import JSON_MODE, json_schema_response_format, normalize_tool_choice
 from grok_mpp.errors import GrokMPPError, InvalidRequestError
 from grok_mpp.gateway.catalog import DEFAULT_CHAT_MODEL, DEFAULT_CODE_EXECUTION_MODEL, get_model_info
@@ -57,7 +61,7 @@ def _format_tool(tool: Any, strict: bool | None) -> dict[str, Any]:
     return convert_to_openai_tool(tool, strict=strict)
 
 
-class _BaseChatGrokMPP(BaseChatModel, GrokMPPSettings):
+class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
     """Shared implementation; subclasses fix the Locus route (``endpoint``)."""
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
@@ -143,7 +147,9 @@ class _BaseChatGrokMPP(BaseChatModel, GrokMPPSettings):
         return profile
 
     # -- request / response ------------------------------------------------------------------------
-    def _build_request(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> GrokRequest:
+    def _build_request(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> GrokRequest:
         options = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
         unknown = set(options) - {
             "model", "temperature", "max_tokens", "tools", "tool_choice", "response_format",
@@ -171,22 +177,12 @@ class _BaseChatGrokMPP(BaseChatModel, GrokMPPSettings):
         )
 
     def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> GrokChatResult:
-        try:
-            request = self._build_request(messages, stop, kwargs)
-            client = self._sync_client()
-            result = call_with_retries(lambda: client.send(request), max_retries=self.max_retries)
-        except GrokMPPError as exc:
-            raise to_langchain_error(exc) from exc
-        return result  # type: ignore[return-value]
+        return self._paid_call(lambda: self._build_request(messages, stop, kwargs))  # type: ignore[no-any-return]
 
-    async def _acall(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> GrokChatResult:
-        try:
-            request = self._build_request(messages, stop, kwargs)
-            client = self._async_client()
-            result = await acall_with_retries(lambda: client.send(request), max_retries=self.max_retries)
-        except GrokMPPError as exc:
-            raise to_langchain_error(exc) from exc
-        return result  # type: ignore[return-value]
+    async def _acall(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> GrokChatResult:
+        return await self._apaid_call(lambda: self._build_request(messages, stop, kwargs))  # type: ignore[no-any-return]
 
     def _generate(
         self,

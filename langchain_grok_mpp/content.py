@@ -51,7 +51,9 @@ def _server_tool_blocks(message: AIMessage) -> list[types.ContentBlock]:
     blocks: list[types.ContentBlock] = []
     for call in message.additional_kwargs.get("server_tool_calls") or ():
         call_id = str(call.get("id") or "")
-        blocks.append({"type": "server_tool_call", "id": call_id, "name": call.get("name", ""), "args": call.get("args") or {}})
+        blocks.append(
+            {"type": "server_tool_call", "id": call_id, "name": call.get("name", ""), "args": call.get("args") or {}}
+        )
         result: dict[str, Any] = {
             "type": "server_tool_result",
             "tool_call_id": call_id,
@@ -82,7 +84,13 @@ def _translate(message: AIMessage) -> list[types.ContentBlock]:
         blocks.append({"type": "tool_call", "id": call.get("id"), "name": call["name"], "args": call["args"]})
     for bad in message.invalid_tool_calls:
         blocks.append(
-            {"type": "invalid_tool_call", "id": bad.get("id"), "name": bad.get("name"), "args": bad.get("args"), "error": bad.get("error")}
+            {
+                "type": "invalid_tool_call",
+                "id": bad.get("id"),
+                "name": bad.get("name"),
+                "args": bad.get("args"),
+                "error": bad.get("error"),
+            }
         )
     return blocks
 

@@ -24,11 +24,8 @@ from grok_mpp import errors as core
 
 
 class GrokMPPModelError(ModelError):
-    """Mixin base: ``is_retryable`` mirrors the core error's ``retryable`` and ``paid`` flags."""
-
-    @property  # type: ignore[override]
-    def is_retryable(self) -> bool:
-        return bool(getattr(self, "retryable", False)) and not bool(getattr(self, "paid", False))
+    """Base of this package's errors. ``is_retryable`` is set per instance from the core flags
+    (``retryable and not paid``) by :func:`to_langchain_error`; the class value is only a default."""
 
 
 class GrokMPPConfigurationError(core.ConfigurationError, GrokMPPModelError, ModelAuthenticationError):
@@ -120,5 +117,6 @@ def to_langchain_error(exc: BaseException) -> BaseException:
             twin = lc_cls.__new__(lc_cls)
             twin.__dict__.update(exc.__dict__)
             twin.args = exc.args
+            twin.is_retryable = bool(exc.retryable) and not bool(exc.paid)
             return twin
     return exc

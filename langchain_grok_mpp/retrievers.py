@@ -20,7 +20,6 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever, LangSmithRetrieverParams
 from pydantic import ConfigDict, Field
 
-from grok_mpp.bridge.retry import acall_with_retries, call_with_retries
 from grok_mpp.bridge.search import search_sources
 from grok_mpp.errors import GrokMPPError, InvalidRequestError
 from grok_mpp.gateway.catalog import DEFAULT_SEARCH_MODEL
@@ -32,7 +31,7 @@ from langchain_grok_mpp._settings import GrokMPPSettings
 from langchain_grok_mpp.errors import to_langchain_error
 
 
-class _GrokSearchRetriever(BaseRetriever, GrokMPPSettings):
+class _GrokSearchRetriever(GrokMPPSettings, BaseRetriever):
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
     request_type: ClassVar[type[WebSearchRequest] | type[XSearchRequest]]
@@ -105,22 +104,19 @@ class _GrokSearchRetriever(BaseRetriever, GrokMPPSettings):
 
     def search(self, query: str, **kwargs: Any) -> tuple[ChatResult, int, bool]:
         """Pay for one search; returns the raw result plus the effective ``k``/``include_answer``."""
-        try:
-            request, k, include_answer = self._prepare(query, kwargs)
-            client = self._sync_client()
-            result = call_with_retries(lambda: client.send(request), max_retries=self.max_retries)
-        except GrokMPPError as exc:
-            raise to_langchain_error(exc) from exc
-        return result, k, include_answer  # type: ignore[return-value]
+        plan: list[Any] = []
+        result = self._paid_call(lambda: self._planned(query, kwargs, plan))
+        return result, plan[0], plan[1]
 
     async def asearch(self, query: str, **kwargs: Any) -> tuple[ChatResult, int, bool]:
-        try:
-            request, k, include_answer = self._prepare(query, kwargs)
-            client = self._async_client()
-            result = await acall_with_retries(lambda: client.send(request), max_retries=self.max_retries)
-        except GrokMPPError as exc:
-            raise to_langchain_error(exc) from exc
-        return result, k, include_answer  # type: ignore[return-value]
+        plan: list[Any] = []
+        result = await self._apaid_call(lambda: self._planned(query, kwargs, plan))
+        return result, plan[0], plan[1]
+
+    def _planned(self, query: str, kwargs: dict[str, Any], plan: list[Any]) -> GrokRequest:
+        request, k, include_answer = self._prepare(query, kwargs)
+        plan[:] = [k, include_answer]
+        return request
 
     # -- BaseRetriever -------------------------------------------------------------------------------
     def _get_relevant_documents(

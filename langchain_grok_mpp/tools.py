@@ -20,8 +20,6 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from grok_mpp.bridge.describe import cost_phrase, describe_images, describe_speech
-from grok_mpp.bridge.retry import acall_with_retries, call_with_retries
-from grok_mpp.errors import GrokMPPError
 from grok_mpp.gateway.catalog import DEFAULT_IMAGE_MODEL
 from grok_mpp.gateway.requests import (
     AspectRatio,
@@ -34,7 +32,6 @@ from grok_mpp.gateway.requests import (
 from grok_mpp.gateway.results import ChatResult, ImageResult, SpeechResult
 from langchain_grok_mpp._events import aemit_payment, emit_payment
 from langchain_grok_mpp._settings import GrokMPPSettings
-from langchain_grok_mpp.errors import to_langchain_error
 from langchain_grok_mpp.retrievers import GrokWebSearchRetriever, GrokXSearchRetriever, _GrokSearchRetriever
 
 # --- search ------------------------------------------------------------------------------------------
@@ -57,7 +54,10 @@ class XSearchInput(BaseModel):
 def search_content(result: ChatResult, docs: list[Document]) -> str:
     """What the agent reads: Grok's answer, then the numbered sources, then the cost."""
     lines = [result.text.strip(), "", "Sources:"]
-    lines.extend(f"[{d.metadata.get('rank', i)}] {d.metadata.get('title')} - {d.metadata.get('url')}" for i, d in enumerate(docs, 1))
+    lines.extend(
+        f"[{d.metadata.get('rank', i)}] {d.metadata.get('title')} - {d.metadata.get('url')}"
+        for i, d in enumerate(docs, 1)
+    )
     if not docs:
         lines.append("(none cited)")
     lines.append(f"({cost_phrase(result.cost)})")
@@ -131,7 +131,7 @@ class SpeechInput(BaseModel):
     language: str | None = Field(default=None, description="BCP-47 language such as en or pt-BR")
 
 
-class _GrokMediaTool(BaseTool, GrokMPPSettings):
+class _GrokMediaTool(GrokMPPSettings, BaseTool):
     """A tool that pays for one gateway call and returns (description, result object)."""
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
@@ -146,23 +146,13 @@ class _GrokMediaTool(BaseTool, GrokMPPSettings):
         raise NotImplementedError
 
     def _run(self, run_manager: CallbackManagerForToolRun | None = None, **fields: Any) -> tuple[str, Any]:
-        try:
-            request = self._request(**fields)
-            client = self._sync_client()
-            result = call_with_retries(lambda: client.send(request), max_retries=self.max_retries)
-        except GrokMPPError as exc:
-            raise to_langchain_error(exc) from exc
-        emit_payment(run_manager, result)
+        result = self._paid_call(lambda: self._request(**fields))
+        emit_payment(run_manager, result, endpoint=self.request_type.endpoint)
         return self._describe(result), result
 
     async def _arun(self, run_manager: AsyncCallbackManagerForToolRun | None = None, **fields: Any) -> tuple[str, Any]:
-        try:
-            request = self._request(**fields)
-            client = self._async_client()
-            result = await acall_with_retries(lambda: client.send(request), max_retries=self.max_retries)
-        except GrokMPPError as exc:
-            raise to_langchain_error(exc) from exc
-        await aemit_payment(run_manager, result)
+        result = await self._apaid_call(lambda: self._request(**fields))
+        await aemit_payment(run_manager, result, endpoint=self.request_type.endpoint)
         return self._describe(result), result
 
 
