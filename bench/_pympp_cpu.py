@@ -64,7 +64,10 @@ async def main() -> None:
     for _ in range(n):
         credential = await one()
     elapsed = time.process_time() - start
-    print(json.dumps({"cpu_per_call_s": elapsed / n, "n": n, "credential": credential, "pympp": version("pympp")}))
+    from eth_keys.backends import get_backend
+
+    print(json.dumps({"cpu_per_call_s": elapsed / n, "n": n, "credential": credential, "pympp": version("pympp"),
+                      "backend": type(get_backend()).__name__}))
 
 
 if __name__ == "__main__":

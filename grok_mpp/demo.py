@@ -20,6 +20,14 @@ from pathlib import Path
 
 from grok_mpp.units import format_usd
 
+#: Settings that only make sense for the real gateway and would make the local demo refuse to pay.
+_REAL_SERVICE_SETTINGS = (
+    "GROK_MPP_CHAIN_ID",
+    "GROK_MPP_ALLOWED_RECIPIENTS",
+    "GROK_MPP_KEYSTORE",
+    "GROK_MPP_KEYSTORE_PASSWORD",
+)
+
 
 def _spend_table(ledger_path: str) -> str:
     from grok_mpp.ledger import open_ledger
@@ -30,7 +38,7 @@ def _spend_table(ledger_path: str) -> str:
         lines = [f"{'endpoint':<22} {'model':<14} {'state':<10} {'paid USD':>10}  tx"]
         for row in rows:
             lines.append(
-                f"{row.endpoint:<22} {str(row.model or '-'):<14} {row.state:<10} {format_usd(row.amount):>10}  "
+                f"{row.endpoint:<22} {row.model or '-'!s:<14} {row.state:<10} {format_usd(row.amount):>10}  "
                 f"{(row.tx_hash or '')[:18]}..."
             )
         totals = ledger.totals()
@@ -47,6 +55,10 @@ def main() -> int:
     ledger_path = str(workdir / "ledger.sqlite3")
     with LocalGateway() as gateway:
         wallet = gateway.new_funded_wallet(usd="2")
+        # A shell configured for the real service must not break the demo: the local gateway has its
+        # own random recipient and the throwaway key below replaces any keystore.
+        for name in _REAL_SERVICE_SETTINGS:
+            os.environ.pop(name, None)
         os.environ.update(
             {
                 "GROK_MPP_BASE_URL": gateway.url,

@@ -1,9 +1,13 @@
 """The payer's key, kept where nothing else can print it.
 
-``Wallet`` holds an eth-account ``LocalAccount`` in a private slot. Its ``repr``/``str`` show only
-the address, it refuses to be pickled or copied into serialized state, and no error message it
+``Wallet`` holds the 32-byte secret (and, with the ``fast`` extra, one libsecp256k1 key object) in
+private slots. Its ``repr``/``str`` show only the address, it refuses to be pickled or copied into serialized state, and no error message it
 raises contains key material. Sources, in the order :meth:`Wallet.resolve` tries them: an explicit
 key, ``GROK_MPP_PRIVATE_KEY``, an encrypted keystore (``GROK_MPP_KEYSTORE`` + ``GROK_MPP_KEYSTORE_PASSWORD``).
+
+eth-account is imported only for keystores: importing it pulls eth-keyfile and py_ecc (~0.8 s, most
+of ``import langchain_grok_mpp``, see bench/README.md), while signing and addresses need only
+secp256k1 (coincurve, or eth-keys without it) and keccak.
 """
 
 from __future__ import annotations
@@ -11,33 +15,65 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-
 from grok_mpp.errors import ConfigurationError
+from grok_mpp.tempo.hashing import keccak256
 
 try:  # optional extra "fast": libsecp256k1 bindings, also what eth-keys uses when installed
     import coincurve as _coincurve
 except ImportError:  # pragma: no cover - exercised only without the extra
-    _coincurve = None
+    _coincurve = None  # type: ignore[assignment]
 
 _KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def checksum_address(raw: bytes) -> str:
+    """EIP-55 mixed-case hex of a 20-byte address."""
+    hexaddr = raw.hex()
+    digest = keccak256(hexaddr.encode()).hex()
+    return "0x" + "".join(c.upper() if int(d, 16) >= 8 else c for c, d in zip(hexaddr, digest[:40], strict=True))
+
+
+def _valid_secret(secret: bytes) -> bool:
+    return len(secret) == 32 and 0 < int.from_bytes(secret, "big") < _SECP256K1_N
 
 
 class Wallet:
     """A secp256k1 signing key for Tempo payments. Only ``address`` is public."""
 
-    __slots__ = ("__account", "__signer", "address")
+    __slots__ = ("__secret", "__signer", "address")
 
-    def __init__(self, account: LocalAccount) -> None:
-        self.__account = account
-        # eth-account rebuilds a libsecp256k1 key pair (two public-key derivations) on every
-        # signature; keeping one coincurve key halves the CPU of a paid call (bench/README.md).
-        self.__signer = _coincurve.PrivateKey(bytes(account.key)) if _coincurve is not None else None
-        self.address: str = account.address
+    def __init__(self, account: Any) -> None:
+        """From an eth-account ``LocalAccount`` (anything with the 32-byte ``key``); see the
+        ``from_*`` constructors for the usual ways in."""
+        secret = bytes(account.key)
+        if not _valid_secret(secret):
+            raise ConfigurationError("private key is not a valid secp256k1 key (value not shown)")
+        self.__secret = secret
+        if _coincurve is not None:
+            # One key object for the wallet's life: eth-account rebuilds a libsecp256k1 key pair
+            # (two public-key derivations) on every signature, half the CPU of a paid call.
+            self.__signer = _coincurve.PrivateKey(secret)
+            public = self.__signer.public_key.format(compressed=False)[1:]
+        else:  # pragma: no cover - exercised only without the extra
+            from eth_keys import keys
+
+            self.__signer = None
+            public = keys.PrivateKey(secret).public_key.to_bytes()
+        self.address: str = checksum_address(keccak256(public)[-20:])
+
+    @classmethod
+    def _from_secret(cls, secret: bytes) -> Wallet:
+        class _Key:  # the one-attribute shape __init__ reads; never stored
+            __slots__ = ("key",)
+
+        holder = _Key()
+        holder.key = secret
+        return cls(holder)
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -48,7 +84,7 @@ class Wallet:
         if isinstance(private_key, bytes | bytearray):
             if len(private_key) != 32:
                 raise ConfigurationError("private key bytes must be exactly 32 bytes long")
-            return cls(Account.from_key(bytes(private_key)))
+            return cls._from_secret(bytes(private_key))
         if not isinstance(private_key, str) or not _KEY.match(private_key.strip()):
             raise ConfigurationError(
                 "private key must be 64 hex characters (optionally 0x-prefixed)",
@@ -56,8 +92,8 @@ class Wallet:
             )
         key = private_key.strip()
         try:
-            return cls(Account.from_key(key if key.startswith("0x") else "0x" + key))
-        except Exception:  # eth-keys errors may include the key: replace, never chain
+            return cls._from_secret(bytes.fromhex(key[2:] if key.startswith("0x") else key))
+        except Exception:  # library errors may include the key: replace, never chain
             raise ConfigurationError("private key is not a valid secp256k1 key (value not shown)") from None
 
     @classmethod
@@ -67,16 +103,24 @@ class Wallet:
             data = json.loads(Path(path).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise ConfigurationError(f"cannot read keystore {os.fspath(path)!r}: {exc}") from None
+        from eth_account import Account  # keystores only: see the module docstring
+
         try:
             key = Account.decrypt(data, password)
         except Exception:
             raise ConfigurationError(f"cannot decrypt keystore {os.fspath(path)!r}: wrong password?") from None
-        return cls(Account.from_key(key))
+        try:
+            return cls._from_secret(bytes(key))
+        except ConfigurationError:
+            raise ConfigurationError(f"keystore {os.fspath(path)!r} holds an invalid key") from None
 
     @classmethod
     def create(cls) -> Wallet:
         """A fresh random key (throwaway wallets for the local gateway and tests)."""
-        return cls(Account.create())
+        while True:
+            secret = secrets.token_bytes(32)
+            if _valid_secret(secret):
+                return cls._from_secret(secret)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Wallet | None:
@@ -112,16 +156,20 @@ class Wallet:
             # RFC 6979 deterministic and low-s, exactly like eth-keys: the same 65 bytes, recid -> v.
             sig = self.__signer.sign_recoverable(bytes(digest), hasher=None)
             return sig[:64] + bytes((sig[64] + 27,))
-        signed = self.__account.unsafe_sign_hash(digest)  # type: ignore[arg-type]
-        return signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
+        from eth_keys import keys  # pragma: no cover - without the fast extra
+
+        raw = keys.PrivateKey(self.__secret).sign_msg_hash(bytes(digest)).to_bytes()  # r || s || recid
+        return raw[:64] + bytes((raw[64] + 27,))
 
     def export_private_key(self) -> str:
         """The hex key. Only for explicit user actions (``grok-mpp wallet new --show-key``)."""
-        return "0x" + bytes(self.__account.key).hex()
+        return "0x" + self.__secret.hex()
 
     def encrypt(self, password: str) -> dict[str, Any]:
         """Encrypted keystore JSON for this key."""
-        return dict(Account.encrypt(self.__account.key, password))
+        from eth_account import Account
+
+        return dict(Account.encrypt(self.__secret, password))
 
     def __repr__(self) -> str:
         return f"Wallet(address={self.address!r})"

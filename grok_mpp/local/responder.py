@@ -574,7 +574,30 @@ def _responses_common(ctx: _Context) -> tuple[str, list[Mapping[str, Any]], str,
     return model, messages, _last_user_text(messages), max_tokens
 
 
+def _wants_client_side_answer(ctx: _Context) -> bool:
+    """Whether a code-execution request should be answered like /grok/chat.
+
+    Locus's code-execution route also takes the caller's own function tools and response formats;
+    when the turn calls for one of them (a tool is chosen, a tool result is being answered, or a
+    JSON answer is required) the synthetic model answers as the chat route does.
+    """
+    body = ctx.body
+    tools = _function_tools(body)
+    if body.get("response_format"):
+        return True
+    if not tools:
+        return False
+    messages = _messages(body)
+    last_role = str(messages[-1].get("role"))
+    if last_role == "tool":
+        return True
+    choice = _parse_tool_choice(body.get("tool_choice"), [str(t["name"]) for t in tools])
+    return _choose_tool(tools, choice, _last_user_text(messages), last_role) is not None
+
+
 def _code_execution(ctx: _Context) -> dict[str, Any]:
+    if _wants_client_side_answer(ctx):
+        return _chat(ctx)
     model, messages, prompt, max_tokens = _responses_common(ctx)
     arithmetic = solve_arithmetic(prompt)
     if arithmetic is not None:

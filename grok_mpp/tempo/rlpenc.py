@@ -21,16 +21,24 @@ def _length_prefix(length: int, offset: int) -> bytes:
 
 def encode(item: Any) -> bytes:
     """RLP of ``bytes`` (string), non-negative ``int`` (minimal big-endian) or ``list``/``tuple``."""
-    if isinstance(item, bytes | bytearray):
-        data = bytes(item)
-        if len(data) == 1 and data[0] < 0x80:
-            return data
-        return _length_prefix(len(data), 0x80) + data
-    if isinstance(item, list | tuple):
+    kind = type(item)  # exact-type dispatch: measurably faster than isinstance chains on this hot path
+    if kind is bytes:
+        size = len(item)
+        if size == 1 and item[0] < 0x80:
+            return item  # type: ignore[no-any-return]
+        if size < 56:
+            return bytes((0x80 + size,)) + item
+        return _length_prefix(size, 0x80) + item
+    if kind is list or kind is tuple:
         payload = b"".join([encode(x) for x in item])
-        return _length_prefix(len(payload), 0xC0) + payload
-    if isinstance(item, int) and not isinstance(item, bool):
+        size = len(payload)
+        return (bytes((0xC0 + size,)) if size < 56 else _length_prefix(size, 0xC0)) + payload
+    if kind is int:
         if item < 0:
             raise ValueError("RLP cannot encode negative integers")
         return encode(item.to_bytes((item.bit_length() + 7) // 8, "big"))
-    raise TypeError(f"cannot RLP-encode {type(item).__name__}")
+    if isinstance(item, bytes | bytearray):  # bytes subclasses, bytearray
+        return encode(bytes(item))
+    if isinstance(item, int) and not isinstance(item, bool):  # int subclasses (IntEnum)
+        return encode(int(item))
+    raise TypeError(f"cannot RLP-encode {kind.__name__}")

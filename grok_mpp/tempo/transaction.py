@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-import rlp
-
 from grok_mpp.errors import TransactionDecodeError
 from grok_mpp.tempo import rlpenc
 from grok_mpp.tempo.hashing import keccak256
@@ -195,6 +193,7 @@ def decode_transaction(raw: bytes) -> DecodedTransaction:
 
     Raises TransactionDecodeError for anything else, including trailing bytes and bad signatures.
     """
+    import rlp  # decoding only (the local gateway's side); keeps pyrlp out of `import grok_mpp` time
     from eth_keys.datatypes import Signature
     from eth_keys.exceptions import BadSignature
 

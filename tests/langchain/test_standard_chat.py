@@ -17,13 +17,6 @@ from langchain_grok_mpp import ChatGrokMPP, ChatGrokMPPCodeExecution
 
 TEST_KEY = "0x" + "11" * 32
 
-_no_function_calls = pytest.mark.xfail(
-    reason="synthetic /grok/code-execution responder (grok_mpp/local/responder.py::_code_execution)"
-    " ignores function tools and tool_choice; the real route accepts them",
-    strict=True,
-)
-
-
 class _UnitBase(ChatModelUnitTests):
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
@@ -132,54 +125,3 @@ class TestChatGrokMPPCodeExecutionIntegration(ChatModelIntegrationTests):
     @property
     def structured_output_kwargs(self) -> dict[str, Any]:
         return {"method": "function_calling"}
-
-    # The route accepts function tools (CodeExecutionRequest.tools/tool_choice), but the local
-    # gateway's synthetic responder for /grok/code-execution always runs code and never emits a
-    # function call, so everything that needs the model to call a bound tool cannot pass offline.
-    # strict: these start passing (and must be un-marked) once the responder honours tools there.
-
-    @_no_function_calls
-    def test_tool_calling(self, model: Any) -> None:
-        super().test_tool_calling(model)
-
-    @_no_function_calls
-    async def test_tool_calling_async(self, model: Any) -> None:
-        await super().test_tool_calling_async(model)
-
-    @_no_function_calls
-    def test_bind_runnables_as_tools(self, model: Any) -> None:
-        super().test_bind_runnables_as_tools(model)
-
-    @_no_function_calls
-    def test_tool_choice(self, model: Any) -> None:
-        super().test_tool_choice(model)
-
-    @_no_function_calls
-    def test_tool_calling_with_no_arguments(self, model: Any) -> None:
-        super().test_tool_calling_with_no_arguments(model)
-
-    @_no_function_calls
-    @pytest.mark.parametrize("schema_type", ["pydantic", "typeddict", "json_schema"])
-    def test_structured_output(self, model: Any, schema_type: Any) -> None:
-        super().test_structured_output(model, schema_type)
-
-    @_no_function_calls
-    @pytest.mark.parametrize("schema_type", ["pydantic", "typeddict", "json_schema"])
-    async def test_structured_output_async(self, model: Any, schema_type: Any) -> None:
-        await super().test_structured_output_async(model, schema_type)
-
-    @_no_function_calls
-    def test_structured_output_pydantic_2_v1(self, model: Any) -> None:
-        super().test_structured_output_pydantic_2_v1(model)
-
-    @_no_function_calls
-    def test_structured_output_optional_param(self, model: Any) -> None:
-        super().test_structured_output_optional_param(model)
-
-    @_no_function_calls
-    def test_agent_loop(self, model: Any) -> None:
-        super().test_agent_loop(model)
-
-    @_no_function_calls
-    def test_unicode_tool_call_integration(self, model: Any) -> None:
-        super().test_unicode_tool_call_integration(model)

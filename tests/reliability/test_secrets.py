@@ -82,5 +82,5 @@ def test_key_from_environment_leaks_nothing_async(
     texts, guard = asyncio.run(main())
     assert len(tap.credentials) == 3
     needles = sorted({key, key[2:], *tap.credentials, *(c.split(" ", 1)[1] for c in tap.credentials)})
-    assert_no_secret(texts + [repr(guard)], needles, "reprs")
+    assert_no_secret([*texts, repr(guard)], needles, "reprs")
     assert_no_secret([r.getMessage() for r in caplog.records] + [caplog.text], needles, "DEBUG logs")
