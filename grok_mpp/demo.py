@@ -95,11 +95,14 @@ def main() -> int:
                 Document(text="MPP lets a client pay per HTTP request: 402 challenge, signed payment, retry."),
             ]
         )
-        response = index.as_query_engine(similarity_top_k=1).query("How does MPP charge for a request?")
+        response = index.as_query_engine(similarity_top_k=2).query("How does MPP charge for a request?")
         print("LlamaIndex :", str(response).strip())
         print()
         print(_spend_table(ledger_path))
-        print(f"\nwallet balance now {format_usd(gateway.balance(wallet.address))} USD")
+        print(
+            f"\nwallet balance now {format_usd(gateway.balance(wallet.address))} USD "
+            "(payments plus the network fee of each transfer, paid in the same token)"
+        )
     return 0
 
 
