@@ -443,7 +443,7 @@ def _has_coincurve() -> bool:
     return True
 
 
-def render(rows: list[Row], quick: bool, facts: list[str]) -> str:
+def render(rows: list[Row]) -> tuple[str, str]:
     table = ["| measurement | result | target | verdict |", "| --- | --- | --- | --- |"]
     table += [f"| {r.name} | {r.result} | {r.target} | {r.verdict} |" for r in rows]
     details = []
@@ -483,7 +483,7 @@ def main() -> None:
         if gw is not None:
             gw.stop()
     facts = machine_facts()
-    table, details = render(rows, q, facts)
+    table, details = render(rows)
     print(table)
     print()
     print(details)

@@ -70,6 +70,7 @@ class Wallet:
     def _from_secret(cls, secret: bytes) -> Wallet:
         class _Key:  # the one-attribute shape __init__ reads; never stored
             __slots__ = ("key",)
+            key: bytes
 
         holder = _Key()
         holder.key = secret
