@@ -79,27 +79,30 @@ def parse_rfc3339(value: str) -> datetime:
     return dt.astimezone(UTC)
 
 
+_PIECE = re.compile(r'"(?:[^"\\]|\\.)*"|[^",]+|,', re.S)
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"\s*', re.S)
+_ESCAPE = re.compile(r"\\(.)", re.S)
+
+
 def _split_top_level(value: str) -> list[str]:
-    """Split on commas that are not inside a quoted-string (backslash escapes honoured)."""
+    """Split on commas that are not inside a quoted-string (backslash escapes honoured).
+
+    One regex pass (quoted strings, runs without quotes or commas, commas) instead of a Python
+    loop per character: headers are parsed on every paid call.
+    """
     parts: list[str] = []
     buf: list[str] = []
-    in_quotes = escaped = False
-    for ch in value:
-        if escaped:
-            buf.append(ch)
-            escaped = False
-        elif ch == "\\" and in_quotes:
-            buf.append(ch)
-            escaped = True
-        elif ch == '"':
-            buf.append(ch)
-            in_quotes = not in_quotes
-        elif ch == "," and not in_quotes:
+    pos = 0
+    for m in _PIECE.finditer(value):
+        if m.start() != pos:  # an unmatched '"': a quoted-string that never ends
+            break
+        pos = m.end()
+        if m.group(0) == ",":
             parts.append("".join(buf))
             buf = []
         else:
-            buf.append(ch)
-    if in_quotes:
+            buf.append(m.group(0))
+    if pos != len(value):
         raise ChallengeParseError("unterminated quoted-string in WWW-Authenticate")
     parts.append("".join(buf))
     return parts
@@ -112,28 +115,62 @@ def _parse_param(piece: str) -> tuple[str, str]:
     name = m.group(1).lower()
     rest = piece[m.end() :].strip()
     if rest.startswith('"'):
-        out: list[str] = []
-        i, escaped = 1, False
-        while i < len(rest):
-            ch = rest[i]
-            if escaped:
-                out.append(ch)
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                break
-            else:
-                out.append(ch)
-            i += 1
-        else:
+        q = _QUOTED.match(rest)
+        if q is None:
             raise ChallengeParseError(f"unterminated quoted value for {name!r}")
-        if rest[i + 1 :].strip():
+        if q.end() != len(rest):
             raise ChallengeParseError(f"unexpected text after quoted value of {name!r}")
-        return name, "".join(out)
+        return name, _ESCAPE.sub(r"\1", q.group(1))
     if not re.fullmatch(_TOKEN, rest):
         raise ChallengeParseError(f"value of {name!r} is neither a token nor a quoted-string")
     return name, rest
+
+
+_FAST_PARAM = re.compile(rf'[ \t]*({_TOKEN})[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|({_TOKEN}))[ \t]*(?:,|$)', re.S)
+_FAST_SCHEME = re.compile(rf"[ \t]*({_TOKEN})(?:[ \t]+|[ \t]*(?:,|$))")
+_FAST_SKIP = re.compile(r"[ \t]*(?:,|$)")
+
+Params = list[tuple[str, str]]
+
+
+def _fast_groups(values: list[str]) -> list[tuple[str, Params]] | None:
+    """Single regex pass over well-formed headers: [(scheme, [(name, value), ...])].
+
+    Returns None at the first thing it does not recognise; the careful piecewise parser then
+    re-reads the header and raises a precise error (or handles exotic forms such as token68).
+    """
+    groups: list[tuple[str, Params]] = []
+    for value in values:
+        pos, end = 0, len(value)
+        after_scheme = False  # "scheme SP" must be followed by an auth-param, never a bare token
+        while pos < end:
+            m = _FAST_PARAM.match(value, pos)
+            if m is not None:
+                after_scheme = False
+                if not groups:
+                    return None
+                quoted = m.group(2)
+                if quoted is None:
+                    text = m.group(3)
+                else:
+                    text = _ESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted
+                groups[-1][1].append((m.group(1).lower(), text))
+            elif not after_scheme and (m := _FAST_SCHEME.match(value, pos)) is not None and m.end() > pos:
+                groups.append((m.group(1), []))
+                after_scheme = value[m.end() - 1] in " \t"
+            elif (m := _FAST_SKIP.match(value, pos)) is not None and m.end() > pos:
+                after_scheme = False
+            else:
+                return None
+            pos = m.end()
+    return groups
+
+
+def _slow_groups(values: list[str]) -> list[tuple[str, Params]]:
+    return [
+        (scheme, [_parse_param(p) for p in pieces] if scheme.lower() == "payment" else [])
+        for scheme, pieces in _raw_challenges(values)
+    ]
 
 
 def _raw_challenges(values: Iterable[str]) -> list[tuple[str, list[str]]]:
@@ -210,12 +247,14 @@ def parse_www_authenticate(values: Iterable[str]) -> list[Challenge]:
     if sum(len(v) for v in values) > MAX_HEADER_BYTES:
         raise ChallengeParseError(f"WWW-Authenticate is larger than {MAX_HEADER_BYTES} bytes")
     challenges: list[Challenge] = []
-    for scheme, pieces in _raw_challenges(values):
+    groups = _fast_groups(values)
+    if groups is None:
+        groups = _slow_groups(values)
+    for scheme, pairs in groups:
         if scheme.lower() != "payment":
             continue
         params: dict[str, str] = {}
-        for piece in pieces:
-            name, value = _parse_param(piece)
+        for name, value in pairs:
             if name in params:
                 raise ChallengeParseError(f"duplicate parameter {name!r} in Payment challenge")
             params[name] = value

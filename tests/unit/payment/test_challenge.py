@@ -123,3 +123,28 @@ def test_parser_on_grammar_fragments(parts: list[str]) -> None:
         parse_www_authenticate(["".join(parts)])
     except GrokMPPError:
         pass
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Payment ", "Bearer ", 'id="', '"', ",", ", ", "=", "\\", "\\\"", "realm=r", "a", "x y", REQ, " ", "request=", "\t"]
+        ),
+        max_size=25,
+    )
+)
+def test_fast_tokenizer_agrees_with_the_careful_one(parts: list[str]) -> None:
+    """The single-pass regex tokenizer must read every header exactly as the piecewise parser does."""
+    from grok_mpp.mpp.challenge import _fast_groups, _slow_groups
+
+    header = ["".join(parts)]
+    fast = _fast_groups(header)
+    if fast is None:
+        return
+    payment = [(s.lower(), p) for s, p in fast if s.lower() == "payment"]
+    try:
+        slow = [(s.lower(), p) for s, p in _slow_groups(header) if s.lower() == "payment"]
+    except ChallengeParseError:
+        raise AssertionError(f"fast path accepted what the careful parser rejects: {header!r}") from None
+    assert payment == slow
