@@ -133,6 +133,12 @@ _FAST_SKIP = re.compile(r"[ \t]*(?:,|$)")
 Params = list[tuple[str, str]]
 
 
+def _unquote(quoted: str | None, token: str) -> str:
+    if quoted is None:
+        return token
+    return _ESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted
+
+
 def _fast_groups(values: list[str]) -> list[tuple[str, Params]] | None:
     """Single regex pass over well-formed headers: [(scheme, [(name, value), ...])].
 
@@ -149,12 +155,7 @@ def _fast_groups(values: list[str]) -> list[tuple[str, Params]] | None:
                 after_scheme = False
                 if not groups:
                     return None
-                quoted = m.group(2)
-                if quoted is None:
-                    text = m.group(3)
-                else:
-                    text = _ESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted
-                groups[-1][1].append((m.group(1).lower(), text))
+                groups[-1][1].append((m.group(1).lower(), _unquote(m.group(2), m.group(3))))
             elif not after_scheme and (m := _FAST_SCHEME.match(value, pos)) is not None and m.end() > pos:
                 groups.append((m.group(1), []))
                 after_scheme = value[m.end() - 1] in " \t"
