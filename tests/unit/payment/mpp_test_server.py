@@ -3,7 +3,7 @@
 It issues tempo/charge challenges and verifies credentials with the project's own decoders (the
 local gateway and the reference peers cover interop; this one exists so the core's flow is tested
 against real HTTP without depending on them). ``behaviour`` selects what happens after a valid
-payment: "ok", "5xx", "second-402", "drop", "reject".
+payment: "ok", "5xx", "second-402", "drop", "reject", "wrong-receipt".
 """
 
 from __future__ import annotations
@@ -140,7 +140,8 @@ def make_handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return None
-            receipt = format_receipt(reference=tx_hash, timestamp=datetime.now(UTC).isoformat())
+            reference = "0x" + "ab" * 32 if state.behaviour == "wrong-receipt" else tx_hash
+            receipt = format_receipt(reference=reference, timestamp=datetime.now(UTC).isoformat())
             return self._send(200, {"ok": True, "body": body.decode()}, {"Payment-Receipt": receipt})
 
     return Handler

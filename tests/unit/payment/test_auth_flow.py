@@ -228,3 +228,15 @@ def test_gas_price_comes_from_rpc_and_is_capped(server: MPPTestServer, spy_walle
     with httpx.Client(auth=auth, mounts=mounts) as client, pytest.raises(PolicyViolationError, match="gas price"):
         client.post(server.url + "/x", json=BODY)
     assert calls == ["eth_gasPrice"] and spy_wallet.signed == []
+
+
+def test_receipt_naming_another_transaction_is_flagged(
+    server: MPPTestServer, spy_wallet: SpyWallet, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.state.behaviour = "wrong-receipt"
+    with httpx.Client(auth=make_auth(spy_wallet)) as client:
+        response = client.post(server.url + "/x", json=BODY)
+    record = response.extensions[PAYMENT_EXTENSION]
+    assert response.status_code == 200 and not record.reference_matches
+    assert record.receipt_reference == "0x" + "ab" * 32 and record.tx_hash != record.receipt_reference
+    assert "differs from our transaction" in caplog.text

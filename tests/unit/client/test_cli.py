@@ -1,0 +1,66 @@
+"""`grok-mpp` chat / quote / wallet against the local gateway: output, --json and exit codes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from grok_mpp.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, main
+from grok_mpp.ledger import open_ledger
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_chat_prints_answer_and_cost(gateway_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "chat", "What is 6*7?")
+    assert code == EXIT_OK
+    assert "42" in out and "paid 0.00" in out and "tx 0x" in out
+    code, out, _ = run(capsys, "chat", "tempo news", "--endpoint", "web-search", "--json")
+    data = json.loads(out)
+    assert code == EXIT_OK and data["citations"] and int(data["cost"]["paid"]) > 0
+    import os
+
+    rows = open_ledger(os.environ["GROK_MPP_LEDGER"]).rows()
+    assert sorted(r.endpoint for r in rows) == ["/grok/chat", "/grok/web-search"]
+    assert {r.state for r in rows} == {"settled"}
+
+
+def test_quote_pays_nothing(gateway_env: Any, funded_wallet: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    before = gateway_env.balance(funded_wallet.address)
+    code, out, _ = run(capsys, "quote", "hello", "--json")
+    data = json.loads(out)
+    assert code == EXIT_OK and data["amount"] > 0 and data["within_policy"] is True
+    assert gateway_env.balance(funded_wallet.address) == before
+
+
+def test_cap_refusal_exit_code(gateway_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "chat", "hello", "--max-price-usd", "0.000001")
+    assert code == EXIT_REFUSED and "nothing paid" in err and "cap" in err
+
+
+def test_bad_input_exit_code(gateway_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "chat", "hello", "--temperature", "7")
+    assert code == EXIT_USAGE and "temperature" in err
+
+
+def test_wallet_commands(gateway_env: Any, funded_wallet: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "wallet", "address")
+    assert code == EXIT_OK and out.strip() == funded_wallet.address
+    code, out, _ = run(capsys, "wallet", "balance", "--json")
+    balances = json.loads(out)["balances"]
+    assert code == EXIT_OK and balances["USDC.e"] == gateway_env.balance(funded_wallet.address)
+    code, out, _ = run(capsys, "wallet", "new", "--json")
+    assert code == EXIT_OK and "private_key" not in json.loads(out)
+    code, out, _ = run(capsys, "wallet", "new", "--show-key", "--json")
+    assert len(json.loads(out)["private_key"]) == 66
+
+
+def test_missing_key_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "wallet", "address")
+    assert code == EXIT_USAGE and "GROK_MPP_PRIVATE_KEY" in err
