@@ -73,8 +73,8 @@ def us(seconds: float) -> str:
 class GatewayProcess:
     """bench/_gateway_proc.py: the local gateway in a child process, stopped by closing its stdin."""
 
-    def __init__(self, fund: dict[str, int], *, nodelay: bool = True) -> None:
-        flags = ["--nodelay"] if nodelay else []
+    def __init__(self, fund: dict[str, int]) -> None:
+        flags: list[str] = []
         args = [sys.executable, *GATEWAY_SCRIPT, *flags, *(f"{a}={u}" for a, u in fund.items())]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
         assert self.proc.stdout is not None
@@ -225,20 +225,13 @@ def _overhead_samples(base_url: str, wallet: Wallet, n: int) -> tuple[float, flo
 def bench_overhead(gw: GatewayProcess, wallet: Wallet, n: int) -> Row:
     """Median paid round trip (402 + sign + paid retry) vs median plain POST on the same server."""
     rt, pd, full = _overhead_samples(gw.url, wallet, n)
-    stock = GatewayProcess({wallet.address: 10_000 * 10**6}, nodelay=False)
-    try:
-        s_rt, s_pd, s_full = _overhead_samples(stock.url, wallet, max(n // 3, 10))
-    finally:
-        stock.stop()
     overhead = pd - rt
     target = 0.002 + rt
     detail = [
         f"plain POST (answered 402 by the same route): median {ms(rt)}; paid POST (402, sign, paid retry "
-        f"verified + settled + answered): median {ms(pd)}; n = {n}; gateway with TCP_NODELAY",
+        f"verified + settled + answered): median {ms(pd)}; n = {n}",
         f"overhead {ms(overhead)} vs target 2 ms + one round trip = {ms(target)}",
         f"GrokClient.chat end to end (request model, pricing estimate, parsing): median {ms(full)}",
-        f"stock local gateway (no TCP_NODELAY): plain {ms(s_rt)}, paid {ms(s_pd)}, GrokClient.chat {ms(s_full)} "
-        "— http.server's separate header/body writes meet the client's delayed ACK (~40 ms per exchange)",
     ]
     return Row("2. paid-call overhead over an unpaid POST", ms(overhead), "<= 2 ms + 1 round trip "
                f"({ms(target)})", "met" if overhead <= target else "missed", detail)
