@@ -43,7 +43,15 @@ def _valid_secret(secret: bytes) -> bool:
 
 
 class Wallet:
-    """A secp256k1 signing key for Tempo payments. Only ``address`` is public."""
+    """A secp256k1 signing key for Tempo payments. Only ``address`` is public.
+
+    Example::
+
+        from grok_mpp import Wallet
+        wallet = Wallet.create()                  # throwaway key; Wallet.resolve() reads GROK_MPP_PRIVATE_KEY
+        print(wallet)                             # Wallet(address='0x...'): the key never appears
+        signature = wallet.sign_hash(bytes(32))   # 65 bytes: r || s || v
+    """
 
     __slots__ = ("__secret", "__signer", "address")
 

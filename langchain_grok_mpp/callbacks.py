@@ -41,6 +41,15 @@ class GrokMPPCallbackHandler(SpendTotals, BaseCallbackHandler):
 
     Totals (``calls``, ``paid``, ``paid_usd``, ``estimated``, ``estimated_usd``, token counts,
     ``by_model``, ``by_endpoint``) come from :class:`~grok_mpp.bridge.tracking.SpendTotals`.
+    Pass one in ``config={"callbacks": [...]}`` to count specific runs; :func:`get_grok_mpp_callback`
+    counts everything inside a ``with`` block instead.
+
+    Example::
+
+        from langchain_grok_mpp import ChatGrokMPP, GrokMPPCallbackHandler
+        handler = GrokMPPCallbackHandler()
+        ChatGrokMPP(max_tokens=64).invoke("Hi", config={"callbacks": [handler]})
+        print(handler.calls, handler.paid_usd, handler.estimated_usd)
     """
 
     raise_error: bool = False
@@ -94,7 +103,16 @@ register_configure_hook(_current, inheritable=True)
 
 @contextmanager
 def get_grok_mpp_callback() -> Iterator[GrokMPPCallbackHandler]:
-    """Track every Grok MPP payment made inside the ``with`` block (sync and async, nested runs)."""
+    """Track every Grok MPP payment made inside the ``with`` block (sync and async, nested runs).
+
+    Example::
+
+        from langchain_grok_mpp import ChatGrokMPP, GrokWebSearchRetriever, get_grok_mpp_callback
+        with get_grok_mpp_callback() as cb:
+            ChatGrokMPP(max_tokens=64).invoke("Hi")
+            GrokWebSearchRetriever(k=2, max_tokens=512).invoke("Tempo blockchain")
+        print(cb)                                # calls, tokens, paid and estimated USD per endpoint and model
+    """
     handler = GrokMPPCallbackHandler()
     token = _current.set(handler)
     try:

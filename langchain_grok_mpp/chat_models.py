@@ -303,9 +303,9 @@ class ChatGrokMPP(_BaseChatGrokMPP):
     Example::
 
         from langchain_grok_mpp import ChatGrokMPP
-        llm = ChatGrokMPP(model="grok-3-mini", max_price_usd="0.05")   # key: GROK_MPP_PRIVATE_KEY
+        llm = ChatGrokMPP(model="grok-3-mini", max_tokens=64, max_price_usd="0.05")  # key: GROK_MPP_PRIVATE_KEY
         msg = llm.invoke("Capital of France?")
-        msg.response_metadata["mpp"]["paid_usd"]   # what this call cost, with the receipt alongside
+        print(msg.content, msg.response_metadata["mpp"]["paid_usd"])  # what this call cost; receipt alongside
     """
 
     endpoint: ClassVar[str] = ChatRequest.endpoint
@@ -322,6 +322,14 @@ class ChatGrokMPPCodeExecution(_BaseChatGrokMPP):
     blocks and in ``additional_kwargs["code_execution"]``. Function tools can be bound as well.
     Structured output works by function calling only (the route takes no ``response_format``);
     ``stop`` is not sent (the route does not take it).
+
+    Example::
+
+        from langchain_grok_mpp import ChatGrokMPPCodeExecution
+        llm = ChatGrokMPPCodeExecution(max_tokens=1024)   # a Grok-4-family reasoning model by default
+        msg = llm.invoke("Use Python to compute 17 * 23.")
+        for run in msg.additional_kwargs["code_execution"]:
+            print(run["code"], run["outputs"])
     """
 
     endpoint: ClassVar[str] = CodeExecutionRequest.endpoint

@@ -139,6 +139,13 @@ class GrokWebSearchRetriever(_GrokSearchRetriever):
 
     Filters (constructor or per call): ``allowed_domains`` or ``excluded_domains`` (at most 5, bare
     domains such as ``"arxiv.org"``).
+
+    Example::
+
+        from langchain_grok_mpp import GrokWebSearchRetriever
+        retriever = GrokWebSearchRetriever(k=3, allowed_domains=["docs.tempo.xyz"], max_tokens=512)
+        for doc in retriever.invoke("How do TIP-20 transfer memos work?"):
+            print(doc.metadata["url"], doc.page_content[:80])
     """
 
     request_type: ClassVar[type[WebSearchRequest]] = WebSearchRequest
@@ -154,6 +161,13 @@ class GrokXSearchRetriever(_GrokSearchRetriever):
 
     Filters (constructor or per call): ``allowed_x_handles`` or ``excluded_x_handles`` (at most
     10), ``from_date`` / ``to_date`` (``YYYY-MM-DD``). Documents carry ``author`` and ``post_id``.
+
+    Example::
+
+        from langchain_grok_mpp import GrokXSearchRetriever
+        retriever = GrokXSearchRetriever(k=3, from_date="2025-01-01", max_tokens=512)
+        for doc in retriever.invoke("Tempo mainnet launch"):
+            print(doc.metadata["author"], doc.metadata["url"])
     """
 
     request_type: ClassVar[type[XSearchRequest]] = XSearchRequest

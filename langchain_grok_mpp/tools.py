@@ -88,7 +88,17 @@ class _GrokSearchTool(BaseTool):
 
 
 class GrokWebSearchTool(_GrokSearchTool):
-    """Search the web with Grok; content = answer + sources, artifact = source Documents."""
+    """Search the web with Grok; content = answer + sources, artifact = source Documents.
+
+    Example::
+
+        from langchain_grok_mpp import GrokWebSearchRetriever, GrokWebSearchTool
+        tool = GrokWebSearchTool(retriever=GrokWebSearchRetriever(k=3, max_tokens=512))
+        call = {"name": tool.name, "args": {"query": "Machine Payments Protocol"}, "id": "1", "type": "tool_call"}
+        msg = tool.invoke(call)                  # a ToolMessage, as an agent receives it
+        print(msg.content)                       # answer, numbered sources, what the search cost
+        print([doc.metadata["url"] for doc in msg.artifact])
+    """
 
     name: str = "grok_web_search"
     description: str = (
@@ -100,7 +110,14 @@ class GrokWebSearchTool(_GrokSearchTool):
 
 
 class GrokXSearchTool(_GrokSearchTool):
-    """Search X posts with Grok; content = answer + sources, artifact = source Documents."""
+    """Search X posts with Grok; content = answer + sources, artifact = source Documents.
+
+    Example::
+
+        from langchain_grok_mpp import GrokXSearchRetriever, GrokXSearchTool
+        tool = GrokXSearchTool(retriever=GrokXSearchRetriever(k=3, max_tokens=512))
+        print(tool.invoke({"query": "Grok API news", "from_date": "2025-01-01"}))   # answer, sources, cost
+    """
 
     name: str = "grok_x_search"
     description: str = (
@@ -157,7 +174,17 @@ class _GrokMediaTool(GrokMPPSettings, BaseTool):
 
 
 class GrokImageGenerationTool(_GrokMediaTool):
-    """Generate images (``/grok/image-generate``); artifact: ``ImageResult`` with PNG/JPEG bytes."""
+    """Generate images (``/grok/image-generate``); artifact: ``ImageResult`` with PNG/JPEG bytes.
+
+    Example::
+
+        from pathlib import Path
+        from langchain_grok_mpp import GrokImageGenerationTool
+        tool = GrokImageGenerationTool()
+        call = {"name": tool.name, "args": {"prompt": "a lighthouse at dusk"}, "id": "1", "type": "tool_call"}
+        image = tool.invoke(call).artifact.images[0]     # the ToolMessage's content says what it cost
+        Path("lighthouse." + image.mime_type.split("/")[1]).write_bytes(image.data)
+    """
 
     name: str = "grok_image_generation"
     description: str = "Generate an image from a text description with Grok Imagine. Each call costs money."
@@ -173,7 +200,18 @@ class GrokImageGenerationTool(_GrokMediaTool):
 
 
 class GrokImageEditTool(_GrokMediaTool):
-    """Edit an image (``/grok/image-edit``); artifact: ``ImageResult``."""
+    """Edit an image (``/grok/image-edit``); artifact: ``ImageResult``.
+
+    Example::
+
+        import base64
+        from grok_mpp import GrokClient
+        from langchain_grok_mpp import GrokImageEditTool
+        with GrokClient() as grok:               # any PNG/JPEG of yours works: a data: URI or an https URL
+            source = grok.image_generate(prompt="a lighthouse").images[0]
+        image = f"data:{source.mime_type};base64,{base64.b64encode(source.data).decode()}"
+        print(GrokImageEditTool().invoke({"prompt": "paint the lighthouse red", "image": image}))
+    """
 
     name: str = "grok_image_edit"
     description: str = "Edit an existing image (URL or data URI) following an instruction. Each call costs money."
@@ -189,7 +227,17 @@ class GrokImageEditTool(_GrokMediaTool):
 
 
 class GrokTextToSpeechTool(_GrokMediaTool):
-    """Text to speech (``/grok/tts``); artifact: ``SpeechResult`` with the audio bytes."""
+    """Text to speech (``/grok/tts``); artifact: ``SpeechResult`` with the audio bytes.
+
+    Example::
+
+        from pathlib import Path
+        from langchain_grok_mpp import GrokTextToSpeechTool
+        tool = GrokTextToSpeechTool(voice_id="rex")
+        call = {"name": tool.name, "args": {"text": "Paid per character."}, "id": "1", "type": "tool_call"}
+        speech = tool.invoke(call).artifact      # SpeechResult: audio, mime_type, characters, cost
+        Path("speech." + speech.mime_type.split("/")[1]).write_bytes(speech.audio)
+    """
 
     name: str = "grok_text_to_speech"
     description: str = "Turn text into spoken audio with a Grok voice. Each call costs money."

@@ -33,7 +33,19 @@ _dispatcher = get_dispatcher(__name__)
 
 
 class GrokMPPPaymentEvent(BaseEvent):
-    """One settled MPP payment. ``payment`` is the bridge's ``payment_event`` dict (base units)."""
+    """One settled MPP payment. ``payment`` is the bridge's ``payment_event`` dict (base units).
+
+    Example::
+
+        from llama_index.core.instrumentation import get_dispatcher
+        from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+        from llama_index_grok_mpp import GrokMPP, GrokMPPPaymentEvent
+        class PrintPayments(BaseEventHandler):   # e.g. forward each payment to your accounting
+            def handle(self, event, **kwargs):
+                if isinstance(event, GrokMPPPaymentEvent): print(event.endpoint, event.paid_usd, event.tx_hash)
+        get_dispatcher().add_event_handler(PrintPayments())
+        GrokMPP(max_tokens=64).complete("Hi")   # prints: /grok/chat 0.00... 0x...
+    """
 
     component: str = Field(description="class name of the object that paid (LLM, retriever, tool spec)")
     model: str | None = None
@@ -79,6 +91,15 @@ class GrokMPPCostHandler(SpendTotals, BaseEventHandler):
     Register it with ``get_dispatcher().add_event_handler(handler)`` or use
     :func:`track_grok_mpp_costs`. It counts every payment event dispatched while registered, from
     any thread; a payment reported twice (same transaction) is counted once.
+
+    Example::
+
+        from llama_index.core.instrumentation import get_dispatcher
+        from llama_index_grok_mpp import GrokMPP, GrokMPPCostHandler
+        handler = GrokMPPCostHandler()
+        get_dispatcher().add_event_handler(handler)      # counts every grok-mpp payment from here on
+        GrokMPP(max_tokens=64).complete("Hi")
+        print(handler.calls, handler.paid_usd, handler.by_endpoint)
     """
 
     _tracker: SpendTracker = PrivateAttr(default_factory=SpendTracker)
@@ -104,7 +125,16 @@ class GrokMPPCostHandler(SpendTotals, BaseEventHandler):
 
 @contextmanager
 def track_grok_mpp_costs(dispatcher: Dispatcher | None = None) -> Iterator[GrokMPPCostHandler]:
-    """Count grok-mpp payments made inside the block (on the root dispatcher unless one is given)."""
+    """Count grok-mpp payments made inside the block (on the root dispatcher unless one is given).
+
+    Example::
+
+        from llama_index_grok_mpp import GrokMPP, GrokWebSearchRetriever, track_grok_mpp_costs
+        with track_grok_mpp_costs() as costs:
+            GrokMPP(max_tokens=64).complete("Hi")
+            GrokWebSearchRetriever(k=2, max_tokens=512).retrieve("Tempo blockchain")
+        print(costs)                             # calls, tokens, paid and estimated USD per endpoint and model
+    """
     target = dispatcher if dispatcher is not None else get_dispatcher()
     handler = GrokMPPCostHandler()
     target.add_event_handler(handler)

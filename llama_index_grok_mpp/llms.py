@@ -314,8 +314,10 @@ class GrokMPP(_GrokMPPBase):
 
     Example::
 
-        llm = GrokMPP(model="grok-3-mini", max_tokens=256)   # key from GROK_MPP_PRIVATE_KEY
-        print(llm.complete("Say hi").text)
+        from llama_index_grok_mpp import GrokMPP
+        llm = GrokMPP(model="grok-3-mini", max_tokens=64)   # key from GROK_MPP_PRIVATE_KEY
+        response = llm.complete("Say hi")
+        print(response.text, response.raw["mpp"]["paid_usd"])   # what this call cost
     """
 
     _endpoint: ClassVar[str] = ChatRequest.endpoint
@@ -329,6 +331,14 @@ class GrokMPPCodeExecution(_GrokMPPBase):
     """Grok with xAI's server-side Python sandbox (``/grok/code-execution``; Grok-4-family models).
 
     The code the model ran and its output are in ``response.raw["code_execution"]``.
+
+    Example::
+
+        from llama_index_grok_mpp import GrokMPPCodeExecution
+        llm = GrokMPPCodeExecution(max_tokens=1024)
+        response = llm.complete("Use Python to compute 17 * 23.")
+        for run in response.raw["code_execution"]:
+            print(run["code"], run["outputs"])
     """
 
     _endpoint: ClassVar[str] = CodeExecutionRequest.endpoint

@@ -137,7 +137,8 @@ class GrokWebSearchRetriever(_GrokSearchRetriever):
 
     Example::
 
-        retriever = GrokWebSearchRetriever(k=3, filters={"allowed_domains": ["docs.tempo.xyz"]})
+        from llama_index_grok_mpp import GrokWebSearchRetriever
+        retriever = GrokWebSearchRetriever(k=3, max_tokens=512, filters={"allowed_domains": ["docs.tempo.xyz"]})
         for hit in retriever.retrieve("Tempo TIP-20 memo"):
             print(hit.score, hit.node.metadata["url"])
     """
@@ -147,6 +148,14 @@ class GrokWebSearchRetriever(_GrokSearchRetriever):
 
 class GrokXSearchRetriever(_GrokSearchRetriever):
     """X (Twitter) search via Grok. ``filters``: ``allowed_x_handles`` / ``excluded_x_handles``,
-    ``from_date`` / ``to_date`` (YYYY-MM-DD)."""
+    ``from_date`` / ``to_date`` (YYYY-MM-DD).
+
+    Example::
+
+        from llama_index_grok_mpp import GrokXSearchRetriever
+        retriever = GrokXSearchRetriever(k=3, max_tokens=512, filters={"from_date": "2025-01-01"})
+        for hit in retriever.retrieve("Tempo mainnet launch"):
+            print(hit.node.metadata["author"], hit.node.metadata["url"])
+    """
 
     _kind: ClassVar[type[SearchRequest]] = XSearchRequest

@@ -43,6 +43,14 @@ class GrokMPPToolSpec(BaseToolSpec):
     to invent, and validated here. ``output_dir`` is where images and audio are written (a fresh temporary directory by default).
     Payment settings (``max_price_usd``, ``budget_usd``, ``base_url`` ...) and the key work as for
     :class:`~llama_index_grok_mpp.GrokMPP`.
+
+    Example::
+
+        from llama_index_grok_mpp import GrokMPPToolSpec
+        spec = GrokMPPToolSpec(web_filters={"allowed_domains": ["docs.tempo.xyz"]}, output_dir="grok-media")
+        tools = spec.to_tool_list()              # give these to a FunctionAgent or ReActAgent
+        print([tool.metadata.name for tool in tools])
+        print(spec.text_to_speech("Paid per character."))   # what it cost and where the audio was saved
     """
 
     spec_functions: list[Any] = [

@@ -64,7 +64,18 @@ CHAT_ENDPOINTS = ("/grok/chat", "/grok/code-execution", "/grok/web-search", "/gr
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """The gateway's asked price for a request, fetched without paying."""
+    """The gateway's asked price for a request, fetched without paying.
+
+    The price is whatever the 402 challenge asks, which can differ from our own estimate (also
+    given), so a caller can show it or check it against the policy before committing any money.
+
+    Example::
+
+        from grok_mpp import ChatRequest, GrokClient
+        with GrokClient() as grok:              # no credential is sent: quoting is free
+            quote = grok.quote(ChatRequest(messages=[{"role": "user", "content": "Hi"}], max_tokens=32))
+        print(quote.amount_usd, quote.estimate_usd, quote.within_policy, quote.refusal)
+    """
 
     endpoint: str
     amount: int
@@ -301,7 +312,18 @@ class _ClientCore:
 
 
 class GrokClient(_ClientCore):
-    """Synchronous client. Thread-safe: one connection pool, payments budgeted atomically."""
+    """Synchronous client. Thread-safe: one connection pool, payments budgeted atomically.
+
+    Settings not passed come from the environment (``GROK_MPP_BASE_URL``, ``GROK_MPP_PRIVATE_KEY``,
+    ``TEMPO_RPC_URL``, ...), so the same code pays the local gateway in tests and Locus in production.
+
+    Example::
+
+        from grok_mpp import GrokClient
+        with GrokClient(max_price_usd="0.05") as grok:   # refuse any single payment above 5 cents
+            result = grok.chat(messages=[{"role": "user", "content": "Hi"}], max_tokens=32)
+        print(result.text, result.cost.paid_usd, result.cost.tx_hash)
+    """
 
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -364,7 +386,20 @@ class GrokClient(_ClientCore):
 
 
 class AsyncGrokClient(_ClientCore):
-    """Asynchronous client with the same methods as :class:`GrokClient`, as coroutines."""
+    """Asynchronous client with the same methods as :class:`GrokClient`, as coroutines.
+
+    Example::
+
+        import asyncio
+        from grok_mpp import AsyncGrokClient
+
+        async def main() -> None:
+            async with AsyncGrokClient() as grok:
+                result = await grok.chat(messages=[{"role": "user", "content": "Hi"}], max_tokens=32)
+            print(result.text, result.cost.paid_usd)
+
+        asyncio.run(main())
+    """
 
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

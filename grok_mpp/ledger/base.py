@@ -119,6 +119,15 @@ class LedgerBase(ABC):
     One row per payment attempt (see :mod:`grok_mpp.ledger.model` for the states). ``budget``
     passed here and the budget stored for ``scope`` in the ledger both apply; the stricter limit
     wins. ``clock`` is injectable so rolling windows can be tested without waiting.
+
+    Example::
+
+        from grok_mpp import GrokClient
+        from grok_mpp.ledger import Budget, open_ledger
+        with open_ledger(budget=Budget.from_usd(per_call="0.05", per_day="1")) as ledger:  # GROK_MPP_LEDGER
+            with GrokClient(ledger=ledger) as grok:       # each payment is recorded before it is signed
+                grok.chat(messages=[{"role": "user", "content": "Hi"}], max_tokens=32)
+            print(ledger.totals(), ledger.summary(by="model"))
     """
 
     placeholder = "?"

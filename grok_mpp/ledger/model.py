@@ -97,6 +97,12 @@ class Budget:
     ``per_call`` caps one payment; ``total`` caps everything ever committed in the scope;
     ``per_hour`` / ``per_day`` cap what was committed in the last 3600 / 86400 seconds (rolling,
     measured from each row's reservation time).
+
+    Example::
+
+        from grok_mpp.ledger import Budget
+        budget = Budget.from_usd(per_call="0.05", per_day="2")    # exact: "0.05" -> 50_000 base units
+        print(budget.per_call, budget.stricter(Budget(per_day=1_000_000)))   # lower limit of each wins
     """
 
     per_call: int | None = None

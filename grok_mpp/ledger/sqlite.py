@@ -24,7 +24,16 @@ DEFAULT_BUSY_TIMEOUT = 60.0
 
 
 class SQLiteLedger(LedgerBase):
-    """Ledger in a SQLite file (``:memory:`` works for a single process)."""
+    """Ledger in a SQLite file (``:memory:`` works for a single process).
+
+    Usually opened through :func:`grok_mpp.ledger.open_ledger`; see :class:`LedgerBase` for use.
+
+    Example::
+
+        from grok_mpp.ledger import Budget, SQLiteLedger
+        with SQLiteLedger(":memory:", budget=Budget.from_usd(total="0.50")) as ledger:
+            print(ledger.effective_budget(), ledger.committed())   # limits, and what is already committed
+    """
 
     def __init__(self, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -109,6 +109,16 @@ class LocalGateway:
     ``settle="local"`` keeps balances in-process (:class:`LocalChain`, also served as JSON-RPC at
     ``/rpc``); an ``http(s)://`` URL settles on that node instead (:class:`RemoteChain`). ``price``
     overrides the amount asked for a validated request (default: ``gateway.pricing.locus_price``).
+
+    Example::
+
+        from grok_mpp import GrokClient
+        from grok_mpp.local import LocalGateway
+        with LocalGateway() as gateway:                  # loopback only: test money, synthetic model
+            wallet = gateway.new_funded_wallet(usd="1")
+            with GrokClient(wallet=wallet, base_url=gateway.url, rpc_url=gateway.rpc_url, ledger="off") as grok:
+                result = grok.chat(messages=[{"role": "user", "content": "Hi"}], max_tokens=32)
+            print(result.text, result.cost.paid, gateway.balance(wallet.address))
     """
 
     def __init__(

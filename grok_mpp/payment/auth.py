@@ -82,11 +82,18 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 class MPPAuth(httpx.Auth):
     """Pays ``402 Payment`` challenges with a Tempo wallet under a :class:`PaymentPolicy`.
 
+    Use it directly to pay any MPP-protected route with plain httpx; :class:`GrokClient` wraps it.
+
     Example::
 
-        auth = MPPAuth(Wallet.from_env(), PaymentPolicy(max_amount_per_call=50_000))
-        with httpx.Client(auth=auth) as client:
-            client.post("https://grok.mpp.paywithlocus.com/grok/chat", json=body)
+        import httpx
+        from grok_mpp import ChatRequest, MPPAuth, Settings, Wallet
+        settings = Settings.resolve()             # GROK_MPP_BASE_URL, GROK_MPP_CHAIN_ID, TEMPO_RPC_URL, ...
+        auth = MPPAuth(Wallet.resolve(), settings.policy(max_amount_per_call=50_000), rpc_url=settings.rpc_url)
+        body = ChatRequest(messages=[{"role": "user", "content": "Hi"}], max_tokens=32).to_body()
+        with httpx.Client(auth=auth, headers={"Content-Type": "application/json"}, timeout=60) as client:
+            response = client.post(settings.base_url + "/grok/chat", content=body)
+        print(response.status_code, response.extensions["grok_mpp.payment"].amount_usd)
     """
 
     requires_request_body = True

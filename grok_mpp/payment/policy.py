@@ -52,6 +52,13 @@ class PaymentPolicy:
     ``max_amount_per_call`` and budgets are integers in base units (use
     :func:`grok_mpp.units.usd_to_base_units` to convert). ``allowed_currencies`` defaults to the
     pinned chain's known stablecoins; ``allowed_recipients`` (None = any) also applies to splits.
+
+    Example::
+
+        from grok_mpp import PaymentPolicy, usd_to_base_units
+        policy = PaymentPolicy(max_amount_per_call=usd_to_base_units("0.05"), expiry_margin_seconds=30)
+        print(policy.chain_id, sorted(policy.currencies))   # Tempo mainnet 4217: pathUSD and USDC.e
+        # GrokClient(policy=policy) or MPPAuth(wallet, policy): a breach is refused before signing
     """
 
     chain_id: int = TEMPO_MAINNET
