@@ -14,9 +14,12 @@ same figures for the same calls, and they match the ledger.
 
 Example::
 
+    from langchain_grok_mpp import ChatGrokMPP, GrokWebSearchRetriever, get_grok_mpp_callback
+
     with get_grok_mpp_callback() as cb:
-        llm.invoke("Hi"); retriever.invoke("news")
-    print(cb)            # calls, tokens, paid and estimated USD, per endpoint and model
+        ChatGrokMPP(max_tokens=32).invoke("Hi")
+        GrokWebSearchRetriever(k=2).invoke("news")
+    print(cb)  # calls, tokens, paid and estimated USD, per endpoint and model
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@ frameworks (and the ledger, which records the same settled base units) report id
 
 Example::
 
+    from llama_index_grok_mpp import GrokMPP, track_grok_mpp_costs
+
     with track_grok_mpp_costs() as costs:
-        Settings.llm.complete("Hi")
+        GrokMPP(max_tokens=32).complete("Hi")
     print(costs.paid_usd, costs.by_endpoint)
 """
 
