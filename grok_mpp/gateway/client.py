@@ -31,7 +31,6 @@ from grok_mpp.errors import (
     GrokMPPError,
     InvalidRequestError,
     PaymentOutcomeUnknownError,
-    PaymentRefusedError,
     RateLimitedError,
     UpstreamError,
 )
@@ -295,7 +294,7 @@ class _ClientCore:
         refusal = None
         try:
             select_challenge([challenge], self.policy, host=response.request.url.host, now=datetime.now().timestamp())
-        except (PaymentRefusedError, GrokMPPError) as exc:
+        except GrokMPPError as exc:  # a policy refusal or a malformed charge: report, never pay
             refusal = str(exc)
         return Quote(
             endpoint=request.endpoint,
