@@ -18,6 +18,7 @@ from grok_mpp.errors import GrokMPPError
 from grok_mpp.units import format_usd, usd_to_base_units
 
 from .faults import FAULT_ENV_VAR, parse_fault
+from .script import Script
 from .server import LocalGateway
 
 
@@ -54,6 +55,18 @@ def add_local_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         metavar="ADDRESS=USD",
         help="credit an address with test money (repeatable)",
     )
+    serve.add_argument(
+        "--script",
+        default=None,
+        metavar="FILE",
+        help="answer from a script of canned answers (JSON, or YAML with PyYAML); see grok_mpp.local.script",
+    )
+    serve.add_argument(
+        "--fallback",
+        choices=("error", "synthetic"),
+        default=None,
+        help="with --script: unscripted calls get HTTP 409 before payment (error) or the synthetic model",
+    )
     serve.add_argument("--new-wallet", action="store_true", help="create and fund a throwaway wallet, print its key")
     serve.add_argument("--new-wallet-usd", default="5", help="balance of the --new-wallet wallet in USD (default 5)")
     serve.set_defaults(func=cmd_local_serve)
@@ -69,6 +82,9 @@ def cmd_local_serve(
     out = out or sys.stdout
     fault = args.fault if args.fault is not None else os.environ.get(FAULT_ENV_VAR)
     try:
+        script = Script.load(args.script) if getattr(args, "script", None) else None
+        if script is not None and getattr(args, "fallback", None):
+            script.fallback = args.fallback
         gateway = LocalGateway(
             args.host,
             args.port,
@@ -78,6 +94,7 @@ def cmd_local_serve(
             settle=args.settle,
             fee_payer=args.fee_payer,
             default_fault=parse_fault(fault) if fault else None,
+            script=script,
         )
         gateway.start()
     except (GrokMPPError, ValueError, OSError) as exc:
@@ -90,6 +107,9 @@ def cmd_local_serve(
         print(f"  chain    : {gateway.chain_id}", file=out)
         print(f"  currency : {token_symbol(gateway.currency)} {gateway.currency}", file=out)
         print(f"  recipient: {gateway.recipient}", file=out)
+        if gateway.script is not None:
+            print(f"  script   : {args.script} ({gateway.script.remaining()} queued answers, "
+                  f"fallback {gateway.script.fallback})", file=out)  # fmt: skip
         if gateway.default_fault is not None:
             print(f"  fault    : {gateway.default_fault.header_value()} (every paid call)", file=out)
         for address, units in args.fund:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from grok_mpp.chains import CHAINS, TEMPO_MAINNET, USDCE, token_symbol
@@ -47,6 +48,8 @@ from .challenges import ChallengeIssuer, payment_required, problem, rfc3339_ms
 from .faults import FAULT_HEADER, Fault, FaultMode, FaultParseError, parse_fault, select_fault, upstream_failure_body
 from .jsonrpc import handle_rpc
 from .responder import ResponderError, respond
+from .responder.scripted import render_scripted
+from .script import Answer, Script, ScriptRequestError
 from .validation import MAX_BODY_BYTES, BadRequestError, parse_request
 from .verifier import ReplayGuard, VerificationError, verify
 
@@ -86,6 +89,7 @@ class SettledPayment:
     sponsored: bool
     fault: str | None
     receipt: dict[str, Any] = field(repr=False)
+    scripted: str | None = None  # label of the scripted answer served (None: synthetic model)
 
 
 @dataclass
@@ -138,6 +142,7 @@ class LocalGateway:
         gas_price: int = DEFAULT_GAS_PRICE,
         fee_payer_wallet: Wallet | None = None,
         clock: Callable[[], float] = time.time,
+        script: Script | Mapping[str, Any] | str | Path | None = None,
     ) -> None:
         if not is_loopback_host(host):
             raise ConfigurationError(f"the local gateway binds loopback addresses only, not {host!r}")
@@ -173,6 +178,7 @@ class LocalGateway:
             self._remote_url = settle
         else:
             raise ConfigurationError(f"settle must be 'local' or a JSON-RPC URL, got {settle!r}")
+        self.script: Script | None = Script.coerce(script) if script is not None else None
         self.replay = ReplayGuard()
         self.payments: list[SettledPayment] = []
         self._stats = GatewayStats()
@@ -348,6 +354,15 @@ class LocalGateway:
         except (BadRequestError, FaultParseError) as exc:
             self._count("bad_requests")
             return self._problem_reply(400, "bad-request", str(exc))
+        # A script that cannot answer this request says so before the challenge: nothing is paid.
+        try:
+            scripted = self.script.peek(path, wire) if self.script is not None else None
+        except ScriptRequestError as exc:
+            self._count("bad_requests")
+            logger.info("script cannot answer %s: %s", path, exc.detail)
+            return self._problem_reply(409, exc.code, exc.detail)
+        if scripted is not None and scripted.fault is not None and fault is None:
+            fault = scripted.fault
         amount = self._price(request)
         authorization = headers.get("authorization", "")
         if not authorization.lower().startswith("payment "):
@@ -391,6 +406,12 @@ class LocalGateway:
             logger.info("settlement failed for %s: %s", path, exc.message)
             return self._challenge_reply(amount, path, code="verification-failed", detail=exc.message)
         reference = str(receipt.get("transactionHash", verified.tx_hash))
+        answer: Answer | None = None
+        if self.script is not None:
+            try:
+                answer = self.script.take(path, wire)
+            except ScriptRequestError as exc:  # another call consumed it between peek and settlement
+                logger.warning("script ran out after payment on %s: %s", path, exc.detail)
         payment = SettledPayment(
             tx_hash=verified.tx_hash,
             reference=reference,
@@ -403,6 +424,7 @@ class LocalGateway:
             sponsored=verified.sponsored,
             fault=fault.mode.value if fault else None,
             receipt=receipt,
+            scripted=answer.label if answer is not None else None,
         )
         with self._lock:
             self.payments.append(payment)
@@ -412,7 +434,9 @@ class LocalGateway:
             self._count("faults")
             if not fault.returns_result:
                 return self._fault_reply(fault, amount, path, delay)
-        return self._success(path, wire, reference, delay)
+        if self.script is not None and answer is None and self.script.fallback != "synthetic":
+            return Reply(502, _json(upstream_failure_body(str(uuid.uuid4()))), (("Content-Type", JSON),), delay=delay)
+        return self._success(path, wire, reference, delay, answer)
 
     def _fault_reply(self, fault: Fault, amount: int, path: str, delay: float) -> Reply:
         mode = fault.mode
@@ -428,9 +452,14 @@ class LocalGateway:
         reply = self._challenge_reply(amount, path)
         return Reply(reply.status, reply.body, reply.headers, delay=delay)
 
-    def _success(self, path: str, wire: dict[str, Any], reference: str, delay: float) -> Reply:
+    def _success(
+        self, path: str, wire: dict[str, Any], reference: str, delay: float, answer: Answer | None = None
+    ) -> Reply:
         try:
-            data = respond(path, wire, created=int(self.clock()))
+            if answer is not None and answer.kind != "fault":
+                data = render_scripted(path, wire, answer, created=int(self.clock()))
+            else:
+                data = respond(path, wire, created=int(self.clock()))
         except Exception as exc:
             # Locus has already settled when the upstream call fails (xAI 400 or outage): it answers
             # 502 with its failure envelope and refunds. The synthetic model's refusals map the same way.
