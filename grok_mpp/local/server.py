@@ -206,7 +206,8 @@ class LocalGateway:
                     f"settlement node is chain {remote.chain_id}, gateway is chain {self.chain_id}"
                 )
             self.remote_chain = remote
-        server = _Server((self.host, self._port), _make_handler(self))
+        server_cls = _Server6 if ":" in self.host else _Server
+        server = server_cls((self.host.strip("[]"), self._port), _make_handler(self))
         self._server = server
         self._port = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -245,7 +246,8 @@ class LocalGateway:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self._port}"
+        host = self.host.strip("[]")
+        return f"http://[{host}]:{self._port}" if ":" in host else f"http://{host}:{self._port}"
 
     @property
     def rpc_url(self) -> str:
@@ -339,7 +341,7 @@ class LocalGateway:
         self._count("rpc_calls")
         try:
             payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):  # bad JSON, bad UTF-8, >4300-digit ints, absurd nesting
             answer: Any = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}
         else:
             assert self.local_chain is not None
@@ -514,10 +516,31 @@ class LocalGateway:
         }
 
 
+class _BodyError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(detail)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up is normal traffic: one debug line, no traceback on stderr."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError | socket.timeout):
+            logger.debug("client %s went away: %s", client_address, type(exc).__name__)
+            return
+        logger.exception("local gateway connection error from %s", client_address)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
 
 
 def _make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
@@ -553,24 +576,31 @@ class _Handler(BaseHTTPRequestHandler):
         # Request lines only (never headers): credentials travel in Authorization.
         logger.debug("%s " + format, self.address_string(), *args)
 
-    def _read_body(self) -> bytes | None:
+    def _read_body(self) -> bytes:
+        """The request body; :class:`_BodyError` (400 / 413) when it cannot or must not be read."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks: list[bytes] = []
             total = 0
             while True:
                 size = int(self.rfile.readline(64).split(b";")[0].strip() or b"0", 16)
+                if size < 0:
+                    raise _BodyError(400, "negative chunk size")
                 if size == 0:
                     while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass
                     return b"".join(chunks)
                 total += size
                 if total > MAX_BODY_BYTES:
-                    return None
+                    raise _BodyError(413, "request body too large")
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(8)
-        length = int(self.headers.get("Content-Length") or 0)
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        # Digits only: int() would accept "-5" (then read() waits for EOF, holding the thread) or "+5".
+        if not raw.isdigit() or not raw.isascii():
+            raise _BodyError(400, f"invalid Content-Length {raw[:40]!r}")
+        length = int(raw)
         if length > MAX_BODY_BYTES:
-            return None
+            raise _BodyError(413, "request body too large")
         return self.rfile.read(length) if length else b""
 
     def _serve(self) -> None:
@@ -578,9 +608,13 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body()
         except ValueError:
             body = None
+            error = _BodyError(400, "malformed chunked body")
+        except _BodyError as exc:
+            body = None
+            error = exc
         if body is None:
             self.close_connection = True
-            self._write(Reply(413, _json(problem("bad-request", "request body too large or malformed", status=413))))
+            self._write(Reply(error.status, _json(problem("bad-request", error.detail, status=error.status))))
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         if len(self.headers.get_all("Authorization") or []) > 1:

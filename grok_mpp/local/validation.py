@@ -67,14 +67,15 @@ def parse_request(endpoint: str, raw: bytes) -> tuple[dict[str, Any], GrokReques
         raise BadRequestError("request body is too large")
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequestError(f"request body is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # incl. UnicodeDecodeError, >4300-digit ints, deep nesting
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise BadRequestError(f"request body is not valid JSON: {detail}") from None
     if not isinstance(body, dict):
         raise BadRequestError("request body must be a JSON object")
     try:
         request = cls.model_validate(wire_to_fields(cls, body))
     except InvalidRequestError as exc:
         raise BadRequestError(exc.message) from None
-    except (TypeError, ValueError) as exc:  # a hostile body must not become a 500
+    except (TypeError, ValueError, RecursionError) as exc:  # a hostile body must not become a 500
         raise BadRequestError(f"invalid request: {exc}") from None
     return body, request
