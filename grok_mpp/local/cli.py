@@ -69,8 +69,35 @@ def add_local_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     )
     serve.add_argument("--new-wallet", action="store_true", help="create and fund a throwaway wallet, print its key")
     serve.add_argument("--new-wallet-usd", default="5", help="balance of the --new-wallet wallet in USD (default 5)")
+    serve.add_argument(
+        "--replay", action="append", default=[], metavar="PATH",
+        help="replay recorded cassettes (files or directories): recorded prices and bodies, real payments",
+    )  # fmt: skip
     serve.set_defaults(func=cmd_local_serve)
+    record = sub.add_parser(
+        "record-checklist",
+        help="record GET /openapi.json and one paid call per route as cassettes (spends real money on a real gateway)",
+    )
+    record.add_argument("--out", required=True, help="directory for the cassettes")
+    record.add_argument("--base-url", default=None, help="gateway to record (default GROK_MPP_BASE_URL / Locus)")
+    record.set_defaults(func=cmd_record_checklist)
     return local
+
+
+def cmd_record_checklist(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    """Record the checklist with the key and settings from the environment (GROK_MPP_PRIVATE_KEY, ...)."""
+    from .cassettes import record_checklist
+
+    out = out or sys.stdout
+    try:
+        written = record_checklist({"base_url": args.base_url} if args.base_url else {}, args.out)
+    except GrokMPPError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"  wrote {path}", file=out)
+    failed = [p for p in written if p.name.startswith("failed-")]
+    return 1 if failed else 0
 
 
 def cmd_local_serve(
@@ -85,6 +112,14 @@ def cmd_local_serve(
         script = Script.load(args.script) if getattr(args, "script", None) else None
         if script is not None and getattr(args, "fallback", None):
             script.fallback = args.fallback
+        price = None
+        if getattr(args, "replay", None):
+            from .cassettes import CassettePlayer, load_cassettes
+
+            if script is not None:
+                raise GrokMPPError("use either --script or --replay, not both")
+            player = CassettePlayer(load_cassettes(args.replay))
+            script, price = player.script, player.price
         gateway = LocalGateway(
             args.host,
             args.port,
@@ -95,6 +130,7 @@ def cmd_local_serve(
             fee_payer=args.fee_payer,
             default_fault=parse_fault(fault) if fault else None,
             script=script,
+            price=price,
         )
         gateway.start()
     except (GrokMPPError, ValueError, OSError) as exc:

@@ -103,7 +103,7 @@ def route_name(route: str) -> str:
 
 _ANSWER_KEYS = frozenset(
     {"text", "citations", "reasoning", "tool_calls", "react", "json", "code", "output", "images", "speech", "raw",
-     "fault", "label"}
+     "body", "fault", "label"}
 )  # fmt: skip
 _CONTENT_KINDS = ("tool_calls", "react", "json", "code", "images", "speech", "raw", "text")
 
@@ -197,6 +197,8 @@ def _check_shape(kind: str, spec: Mapping[str, Any]) -> None:
             raise ScriptError("'images' must be a positive count or a list of {revised_prompt}")
     if kind == "raw" and not isinstance(spec["raw"], Mapping):
         raise ScriptError("'raw' must be the data object (a JSON object)")
+    if "body" in spec and (kind != "raw" or not isinstance(spec["body"], str)):
+        raise ScriptError("'body' (the exact response text, for cassette replay) goes with 'raw' and is a string")
 
 
 def text(content: str, *, citations: Sequence[str | Mapping[str, Any]] = (), reasoning: str | None = None,

@@ -392,7 +392,10 @@ class LocalGateway:
                 expected_amount=amount,
                 now=now,
                 replay=self.replay,
-                gas_price=chain.gas_price,
+                # Like the reference servers (mppx, pympp), leave the fee cap to the node that settles:
+                # a gas price cached here for 10 s must not refuse a transaction the chain accepts.
+                # The in-process chain checks the cap against its own base fee, as a node does.
+                gas_price=chain.gas_price if self.local_chain is not None else 0,
                 min_gas_limit=GAS_USED if self.local_chain is not None else 0,
             )
             self.replay.claim(
@@ -457,6 +460,11 @@ class LocalGateway:
     def _success(
         self, path: str, wire: dict[str, Any], reference: str, delay: float, answer: Answer | None = None
     ) -> Reply:
+        if answer is not None and answer.kind == "raw" and "body" in answer.spec:
+            # Cassette replay: the recorded bytes exactly, with a fresh receipt for this payment.
+            receipt = format_receipt(reference=reference, timestamp=rfc3339_ms(self.clock()))
+            headers = (("Content-Type", JSON), ("Payment-Receipt", receipt), ("Cache-Control", "private"))
+            return Reply(200, str(answer.spec["body"]).encode(), headers, delay=delay)
         try:
             if answer is not None and answer.kind != "fault":
                 data = render_scripted(path, wire, answer, created=int(self.clock()))

@@ -47,7 +47,7 @@ from grok_mpp.payment.hooks import (
     notify_observers,
 )
 from grok_mpp.payment.policy import PaymentPolicy, check_origin, select_challenge
-from grok_mpp.payment.signer import sign_payment
+from grok_mpp.payment.signer import fee_cap_per_gas, sign_payment
 from grok_mpp.tempo.rpc import balance_of_body, gas_price_body, quantity, rpc_result
 from grok_mpp.units import format_usd
 from grok_mpp.wallet import Wallet
@@ -236,7 +236,7 @@ class MPPAuth(httpx.Auth):
             )
         ctx: dict[str, Any] = request.extensions.get(CONTEXT_EXTENSION) or {}
         charge = approved.charge
-        max_fee = 0 if charge.fee_payer else (policy.gas_limit * gas_price + 10**12 - 1) // 10**12
+        max_fee = 0 if charge.fee_payer else (policy.gas_limit * fee_cap_per_gas(gas_price) + 10**12 - 1) // 10**12
         needed = charge.amount + max_fee
         balance = yield from self._balance(charge.currency, needed)
         if balance is not None and balance < needed:

@@ -35,6 +35,16 @@ def build_calls(approved: ApprovedCharge) -> list[Call]:
     return calls
 
 
+#: Headroom over the node's current gas price, as viem (mppx) signs: ``baseFee * 1.2``. Signing at
+#: exactly the price read a moment ago fails as soon as the base fee ticks up before settlement.
+FEE_CAP_NUMERATOR, FEE_CAP_DENOMINATOR = 6, 5
+
+
+def fee_cap_per_gas(gas_price: int) -> int:
+    """``maxFeePerGas`` to sign for a node gas price: 1.2x, rounded up. The chain charges the base fee."""
+    return -(-gas_price * FEE_CAP_NUMERATOR // FEE_CAP_DENOMINATOR)
+
+
 def sign_payment(
     approved: ApprovedCharge, signer: HashSigner, *, gas_price: int, gas_limit: int
 ) -> SignedPayment:
@@ -46,7 +56,7 @@ def sign_payment(
         fee_token=approved.charge.currency,
         sponsored=approved.sponsored,
         gas_limit=gas_limit,
-        max_fee_per_gas=gas_price,
+        max_fee_per_gas=fee_cap_per_gas(gas_price),
         valid_before=approved.valid_before,
     )
     signed = tx.sign(signer)
@@ -54,7 +64,7 @@ def sign_payment(
     wire = signed.fee_payer_envelope() if approved.sponsored else raw
     payload = {"type": "transaction", "signature": "0x" + wire.hex()}
     credential = build_credential(approved.challenge, payload, source=did_pkh(approved.chain_id, signer.address))
-    max_fee = 0 if approved.sponsored else (gas_limit * gas_price + 10**12 - 1) // 10**12
+    max_fee = 0 if approved.sponsored else (gas_limit * fee_cap_per_gas(gas_price) + 10**12 - 1) // 10**12
     return SignedPayment(
         header_name=approved.challenge.credential_header,
         credential=credential,

@@ -40,3 +40,30 @@ def test_client_pays_local_gateway_settling_on_anvil(anvil_mainnet: AnvilChain) 
     assert chain.balance(recipient) == total
     spent = payer.funded - chain.balance(payer.address)
     assert total < spent < total + 2 * 10_000  # amounts plus two real network fees
+
+
+def test_five_fresh_clients_are_accepted_when_settling_on_anvil(anvil_mainnet: AnvilChain) -> None:
+    """Each fresh client reads the gas price once and signs with viem's 1.2x headroom; the gateway
+    leaves the fee cap to the node (as mppx and pympp do), so none of the five is refused."""
+    from grok_mpp.payment.policy import PaymentPolicy
+    from grok_mpp.payment.signer import fee_cap_per_gas
+
+    chain = anvil_mainnet
+    recipient = chain.new_address()
+    node_price = int(chain.rpc("eth_gasPrice", []), 16)
+    with LocalGateway(chain_id=4217, currency=PATHUSD, recipient=recipient, settle=chain.url) as gateway:
+        for _ in range(5):
+            payer = chain.new_account(200_000)
+            with GrokClient(
+                wallet=Wallet.from_key(payer.key),
+                base_url=gateway.url,
+                rpc_url=chain.url,
+                ledger="off",
+                # anvil's eth_gasPrice can exceed the default 100 gwei cap; this test is about the fee cap
+                policy=PaymentPolicy(max_fee_per_gas=10**13, allow_insecure_loopback=True),
+            ) as client:
+                result = client.chat(messages=[{"role": "user", "content": "What is 6*7?"}], max_tokens=40)
+            assert result.cost.paid and chain.receipt(result.cost.tx_hash)["status"] == "0x1"
+        assert gateway.stats["rejected"] == 0 and len(gateway.payments) == 5
+    assert chain.balance(recipient) == sum(p.amount for p in gateway.payments)
+    assert fee_cap_per_gas(node_price) >= node_price * 6 // 5 > node_price
