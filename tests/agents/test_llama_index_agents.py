@@ -7,8 +7,8 @@ from typing import Any
 
 from llama_index.core import Document, SummaryIndex
 from llama_index.core.agent.workflow import ReActAgent
-from llama_index.core.question_gen import LLMQuestionGenerator
 from llama_index.core.query_engine import SubQuestionQueryEngine
+from llama_index.core.question_gen import LLMQuestionGenerator
 from llama_index.core.tools import FunctionTool, QueryEngineTool
 
 from grok_mpp.local.script import Script, react, text
