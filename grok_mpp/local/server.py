@@ -50,7 +50,7 @@ from .jsonrpc import handle_rpc
 from .responder import ResponderError, respond
 from .responder.scripted import render_scripted
 from .script import Answer, Script, ScriptRequestError
-from .validation import MAX_BODY_BYTES, BadRequestError, parse_request
+from .validation import MAX_BODY_BYTES, BadRequestError, json_too_deep, parse_request
 from .verifier import ReplayGuard, VerificationError, verify
 
 logger = logging.getLogger("grok_mpp.local")
@@ -340,6 +340,8 @@ class LocalGateway:
     def _rpc(self, body: bytes, client_host: str) -> Reply:
         self._count("rpc_calls")
         try:
+            if json_too_deep(body):
+                raise ValueError("nested too deeply")
             payload = json.loads(body)
         except (ValueError, RecursionError):  # bad JSON, bad UTF-8, >4300-digit ints, absurd nesting
             answer: Any = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}

@@ -17,6 +17,35 @@ from grok_mpp.errors import InvalidRequestError
 from grok_mpp.gateway.requests import REQUEST_TYPES, GrokRequest
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+#: Deeper JSON is refused before parsing: the C parser's recursion guard follows the interpreter's
+#: recursion limit, which libraries (hypothesis, nltk) raise process-wide, and a server thread's C
+#: stack then overflows (a segfault, measured with 100k-deep arrays), not a RecursionError.
+MAX_JSON_DEPTH = 256
+
+
+def json_too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``raw`` nests arrays/objects deeper than ``limit`` (strings are skipped)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 class BadRequestError(Exception):
@@ -65,6 +94,8 @@ def parse_request(endpoint: str, raw: bytes) -> tuple[dict[str, Any], GrokReques
         raise BadRequestError(f"unknown route {endpoint}")
     if len(raw) > MAX_BODY_BYTES:
         raise BadRequestError("request body is too large")
+    if json_too_deep(raw):
+        raise BadRequestError(f"request body is not valid JSON: nested too deeply (limit {MAX_JSON_DEPTH})")
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # incl. UnicodeDecodeError, >4300-digit ints, deep nesting
