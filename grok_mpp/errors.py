@@ -147,6 +147,48 @@ class PaymentOutcomeUnknownError(PaymentError):
     retryable = False
 
 
+class PaymentPendingError(PaymentOutcomeUnknownError):
+    """An earlier attempt of this identical request sent a payment whose outcome is still unresolved.
+
+    Raised instead of signing a second payment when a retry (LangChain ``with_retry``, a fallback
+    model, tenacity, an agent loop, a user's loop) repeats a request whose credential already went
+    out. Inside the transaction's validity window the client re-sent the SAME credential (it can
+    land only once) and the server refused it, usually because it already settled it; after the
+    window the chain is asked before anything new is signed. ``tx_hash`` is the earlier payment's
+    transaction; ``retry_after`` the unix time from which the next call resolves it from the chain.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after, **kw)
+
+
+class ReceiptMismatchError(PaymentOutcomeUnknownError):
+    """The server answered 2xx after our credential but its ``Payment-Receipt`` contradicts it.
+
+    Either the receipt names another transaction than ours or its status is not ``success``. The
+    payment is recorded as outcome-unknown (never as settled) under OUR transaction hash, which is
+    ``tx_hash``; the server's claim is kept in ``receipt_reference`` / ``receipt_status``.
+    """
+
+    def __init__(
+        self, message: str, *, receipt_reference: str | None = None, receipt_status: str | None = None, **kw: Any
+    ) -> None:
+        self.receipt_reference = receipt_reference
+        self.receipt_status = receipt_status
+        super().__init__(message, receipt_reference=receipt_reference, receipt_status=receipt_status, **kw)
+
+
+class PaymentNotRecordedError(PaymentError):
+    """The credential went out (money may have moved) but the spend guard / ledger failed to record it.
+
+    ``response`` holds the gateway's answer when there was one; ``tx_hash`` the transaction to record
+    by hand or reconcile (``grok-mpp ledger reconcile``).
+    """
+
+    paid = True
+
+
 class InsufficientFundsError(PaymentError):
     """The wallet cannot cover the amount plus the network fee. Raised before signing: nothing paid."""
 

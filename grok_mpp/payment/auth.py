@@ -7,11 +7,16 @@ The flow is a generator, so ``httpx.Client`` and ``httpx.AsyncClient`` drive the
 3. fetch the gas price from the chain's JSON-RPC through the same client (cached);
 4. reserve the amount with the spend guard (budgets), sign, mark the row as sent;
 5. resend the byte-identical request ONCE with the credential;
-6. 2xx: settle and attach a :class:`PaymentRecord` to ``response.extensions["grok_mpp.payment"]``;
+6. 2xx: settle and attach a :class:`PaymentRecord` to ``response.extensions["grok_mpp.payment"]``
+   (a receipt whose status is not ``success`` is never settled: :class:`ReceiptMismatchError`);
    402/403: the server refused the credential -> :class:`PaymentRejectedError`;
    anything else, or a transport error: :class:`PaymentOutcomeUnknownError` territory — never paid again.
 
 Only one payment is ever made per request: a second 402 after paying is an error, not a new offer.
+And only one per *logical* request: a payment that ended without an answer is remembered by
+request fingerprint (:mod:`grok_mpp.payment.pending`); when any retry wrapper repeats the identical
+request, step 4 is replaced by re-sending that same credential (inside its validity window) or by
+asking the chain whether it landed (after it) - see docs/ARCHITECTURE.md, "One payment per answer".
 """
 
 from __future__ import annotations
@@ -30,10 +35,14 @@ import httpx
 from grok_mpp.errors import (
     InsecureTransportError,
     InsufficientFundsError,
+    PaymentError,
+    PaymentNotRecordedError,
     PaymentOutcomeUnknownError,
+    PaymentPendingError,
     PaymentRejectedError,
     PolicyViolationError,
     ProtocolError,
+    ReceiptMismatchError,
 )
 from grok_mpp.mpp.challenge import parse_www_authenticate
 from grok_mpp.mpp.problem import parse_problem
@@ -46,9 +55,24 @@ from grok_mpp.payment.hooks import (
     SpendGuard,
     notify_observers,
 )
+from grok_mpp.payment.pending import (
+    PENDING,
+    REUSE_MARGIN_SECONDS,
+    SETTLE_GRACE_SECONDS,
+    PendingPayment,
+    PendingPayments,
+    request_fingerprint,
+)
 from grok_mpp.payment.policy import PaymentPolicy, check_origin, select_challenge
 from grok_mpp.payment.signer import fee_cap_per_gas, sign_payment
-from grok_mpp.tempo.rpc import balance_of_body, gas_price_body, quantity, rpc_result
+from grok_mpp.tempo.rpc import (
+    balance_of_body,
+    gas_price_body,
+    parse_receipt_status,
+    quantity,
+    receipt_body,
+    rpc_result,
+)
 from grok_mpp.units import format_usd
 from grok_mpp.wallet import Wallet
 
@@ -111,6 +135,7 @@ class MPPAuth(httpx.Auth):
         gas_price_ttl: float = 30.0,
         check_balance: bool = True,
         clock: Callable[[], float] = time.time,
+        pending: PendingPayments | None = None,
     ) -> None:
         self.wallet = wallet
         self.policy = policy or PaymentPolicy()
@@ -124,6 +149,7 @@ class MPPAuth(httpx.Auth):
         self._check_balance = check_balance
         self._balances: dict[str, tuple[int, float]] = {}
         self._clock = clock
+        self.pending = PENDING if pending is None else pending
 
     def __repr__(self) -> str:
         return f"MPPAuth(payer={self.wallet.address}, chain_id={self.policy.chain_id})"
@@ -227,6 +253,18 @@ class MPPAuth(httpx.Auth):
                 f"the 402 came from {response.url.host}, not from {url.host} (redirect); refusing to pay"
             )
         check_origin(url.scheme, url.host, self.policy)
+        origin = f"{url.scheme}://{url.netloc.decode()}"
+        fingerprint = request_fingerprint(
+            method=request.method, origin=origin, target=url.raw_path.decode("ascii", "replace"),
+            content=request.content, payer=self.wallet.address, chain_id=self.policy.chain_id,
+        )
+        # The retry invariant: an earlier identical request whose payment is unresolved is finished
+        # with ITS credential (or resolved from the chain) before anything new is signed.
+        earlier = self.pending.checkout(fingerprint)
+        if earlier is not None:
+            concluded = yield from self._resume(request, earlier)
+            if concluded:
+                return
         policy = self.policy
         approved = select_challenge(challenges, policy, host=url.host, now=self._clock())
         gas_price = yield from self._gas_price()
@@ -250,7 +288,7 @@ class MPPAuth(httpx.Auth):
         intent = PaymentIntent(
             challenge_id=approved.challenge.id,
             realm=approved.challenge.realm,
-            origin=f"{url.scheme}://{url.netloc.decode()}",
+            origin=origin,
             endpoint=str(ctx.get("endpoint") or url.path),
             amount=charge.amount,
             currency=charge.currency,
@@ -261,37 +299,115 @@ class MPPAuth(httpx.Auth):
             estimate=ctx.get("estimate"),
             max_fee=max_fee,
         )
-        reservation = self.guard.reserve(intent)
+        guard = self.guard
+        reservation = guard.reserve(intent)
         try:
             signed = sign_payment(approved, self.wallet, gas_price=gas_price, gas_limit=policy.gas_limit)
             sent = SentPayment(intent, signed.tx_hash, signed.valid_before, self.wallet.address)
-            self.guard.mark_sent(
+            guard.mark_sent(
                 reservation, tx_hash=signed.tx_hash, valid_before=signed.valid_before, payer=self.wallet.address
             )
         except BaseException as exc:
-            self.guard.release(reservation, reason=f"not sent: {type(exc).__name__}")
+            guard.release(reservation, reason=f"not sent: {type(exc).__name__}")
             raise
-        request.headers[signed.header_name] = signed.credential
-        request.extensions[SENT_EXTENSION] = sent
+        attempt = PendingPayment(
+            fingerprint=fingerprint,
+            header_name=signed.header_name,
+            credential=signed.credential,
+            tx_hash=signed.tx_hash,
+            valid_before=signed.valid_before,
+            sponsored=approved.sponsored,
+            sent=sent,
+            reservation=reservation,
+            guard=guard,
+        )
         self._debit(charge.currency, needed)
         logger.info(
             "paying %s USD to %s for %s (challenge %s, tx %s)",
             format_usd(charge.amount), charge.recipient, intent.endpoint, intent.challenge_id, signed.tx_hash,
         )
+        paid = yield from self._send_paid(request, attempt, reused=False)
+        yield from self._conclude(paid, attempt, reused=False)
+
+    def _send_paid(
+        self, request: httpx.Request, attempt: PendingPayment, *, reused: bool
+    ) -> Generator[httpx.Request, httpx.Response, httpx.Response]:
+        """Send the request carrying ``attempt``'s credential; no answer -> remembered as pending."""
+        request.headers[attempt.header_name] = attempt.credential
+        request.extensions[SENT_EXTENSION] = attempt.sent
         try:
-            paid = yield request
-        except GeneratorExit:
-            self.guard.outcome_unknown(reservation, detail="no response after the credential was sent")
+            return (yield request)
+        except GeneratorExit:  # transport error, timeout or cancellation after the credential left
+            if reused:
+                self.pending.give_back(attempt)
+            else:
+                self.pending.add(attempt)
+                _record(attempt, "outcome_unknown", detail="no response after the credential was sent")
             raise
         finally:
-            del request.headers[signed.header_name]  # keep the bearer credential out of later logging
-        yield from self._conclude(paid, reservation, signed.tx_hash, approved.sponsored, sent)
+            request.headers.pop(attempt.header_name, None)  # keep the bearer credential out of later logging
+
+    def _resume(
+        self, request: httpx.Request, earlier: PendingPayment
+    ) -> Generator[httpx.Request, httpx.Response, bool]:
+        """Finish an identical earlier request's unresolved payment. True = the request is concluded
+        (answered or an error raised); False = the earlier payment is resolved, a new one may follow."""
+        now = self._clock()
+        if now < earlier.valid_before - REUSE_MARGIN_SECONDS:
+            logger.info("re-sending the unresolved payment %s of an identical earlier request", earlier.tx_hash)
+            response = yield from self._send_paid(request, earlier, reused=True)
+            yield from self._conclude(response, earlier, reused=True)
+            return True
+        if now < earlier.valid_before + SETTLE_GRACE_SECONDS:
+            self.pending.give_back(earlier)
+            raise PaymentPendingError(
+                f"an identical earlier request sent payment {earlier.tx_hash}, which may still land until "
+                f"{earlier.valid_before}; not paying again before its outcome is known",
+                tx_hash=earlier.tx_hash,
+                challenge_id=earlier.sent.intent.challenge_id,
+                retry_after=earlier.valid_before + SETTLE_GRACE_SECONDS,
+                hint=f"retry after {earlier.valid_before + SETTLE_GRACE_SECONDS} (unix time): the chain is "
+                "then asked whether it landed",
+            )
+        landed = yield from self._chain_status(earlier.tx_hash)
+        if landed is _UNKNOWN:
+            self.pending.give_back(earlier)
+            raise PaymentPendingError(
+                f"an identical earlier request sent payment {earlier.tx_hash} and the chain could not be asked "
+                "whether it landed; not paying again",
+                tx_hash=earlier.tx_hash,
+                challenge_id=earlier.sent.intent.challenge_id,
+                hint="check TEMPO_RPC_URL, or run `grok-mpp ledger reconcile`, then retry",
+            )
+        self.pending.resolve(earlier)
+        logger.warning(
+            "earlier payment %s of an identical request %s; its answer was lost, paying for this request anew",
+            earlier.tx_hash, "landed on chain" if landed else "never landed (or reverted)",
+        )
+        return False
+
+    def _chain_status(self, tx_hash: str) -> Generator[httpx.Request, httpx.Response, object]:
+        """True = mined with status 1, False = reverted or provably absent, ``_UNKNOWN`` = no answer."""
+        if not self.rpc_url:
+            return _UNKNOWN
+        response = yield httpx.Request("POST", self.rpc_url, json=receipt_body(tx_hash))
+        try:
+            receipt = rpc_result(response.json())
+            status = parse_receipt_status(receipt)
+        except (ProtocolError, ValueError) as exc:
+            logger.warning("eth_getTransactionReceipt(%s) failed: %s", tx_hash, exc)
+            return _UNKNOWN
+        if status is not None and str(receipt.get("transactionHash", tx_hash)).lower() != tx_hash.lower():
+            return _UNKNOWN  # an RPC answering for another transaction proves nothing
+        return bool(status)
 
     def _conclude(
-        self, response: httpx.Response, reservation: str, tx_hash: str, sponsored: bool, sent: SentPayment
+        self, response: httpx.Response, attempt: PendingPayment, *, reused: bool
     ) -> Generator[httpx.Request, httpx.Response, None]:
         status = response.status_code
+        sent = attempt.sent
         intent = sent.intent
+        tx_hash = attempt.tx_hash
         if 200 <= status < 300:
             receipt = None
             raw_receipt = response.headers.get("payment-receipt")
@@ -300,8 +416,22 @@ class MPPAuth(httpx.Auth):
                     receipt = parse_receipt(raw_receipt)
                 except ProtocolError as exc:
                     logger.warning("ignoring malformed Payment-Receipt: %s", exc)
+            if receipt is not None and not receipt.ok:
+                # The server says the payment failed yet answered 2xx: never recorded as settled.
+                self._unresolved(attempt, reused, "outcome_unknown", detail=f"receipt status {receipt.status!r}")
+                error: PaymentError = ReceiptMismatchError(
+                    f"the server answered {status} but its receipt says the payment {receipt.status!r}; "
+                    f"our transaction {tx_hash} may or may not have landed",
+                    tx_hash=tx_hash,
+                    challenge_id=intent.challenge_id,
+                    receipt_reference=receipt.reference,
+                    receipt_status=receipt.status,
+                    hint="run `grok-mpp ledger reconcile` to learn from the chain whether it landed",
+                )
+                error.response = response
+                raise error
             reference = receipt.reference if receipt else None
-            if reference and not sponsored and reference.lower() != tx_hash.lower():
+            if reference and not attempt.sponsored and reference.lower() != tx_hash.lower():
                 logger.warning(
                     "receipt reference %s differs from our transaction %s; the ledger keeps both", reference, tx_hash
                 )
@@ -311,19 +441,33 @@ class MPPAuth(httpx.Auth):
                 receipt_reference=reference,
                 receipt=receipt.raw if receipt else None,
                 payer=sent.payer,
-                sponsored=sponsored,
+                sponsored=attempt.sponsored,
                 valid_before=sent.valid_before,
                 settled_at=self._clock(),
             )
-            self.guard.settle(reservation, record)
+            if reused:
+                self.pending.resolve(attempt)
+            _record(attempt, "settle", record=record, response=response)
             response.extensions[PAYMENT_EXTENSION] = record
             notify_observers(self.observers, record)
             return
         problem = parse_problem(response.content, response.headers.get("content-type"))
         detail = problem.describe() if problem else f"HTTP {status}"
-        if status in (402, 403):
-            self.guard.reject(reservation, status_code=status, detail=detail)
-            error: PaymentRejectedError | PaymentOutcomeUnknownError = PaymentRejectedError(
+        if reused and status in (402, 403):
+            self.pending.give_back(attempt)
+            error = PaymentPendingError(
+                f"an identical earlier request sent payment {tx_hash} and got no answer; re-sending that same "
+                f"credential was refused ({status}: {detail}), so it most likely settled already. Not paying again",
+                tx_hash=tx_hash,
+                challenge_id=intent.challenge_id,
+                status_code=status,
+                retry_after=attempt.valid_before + SETTLE_GRACE_SECONDS,
+                hint="the payment can land only once; after its validity window the next call asks the chain "
+                "(or run `grok-mpp ledger reconcile`)",
+            )
+        elif status in (402, 403):
+            self._unresolved(attempt, reused, "reject", status_code=status, detail=detail)
+            error = PaymentRejectedError(
                 f"the server refused our payment credential ({status}: {detail})",
                 tx_hash=tx_hash,
                 challenge_id=intent.challenge_id,
@@ -333,7 +477,7 @@ class MPPAuth(httpx.Auth):
                 "shows the transaction cannot land",
             )
         else:
-            self.guard.outcome_unknown(reservation, detail=f"HTTP {status}: {detail}")
+            self._unresolved(attempt, reused, "outcome_unknown", detail=f"HTTP {status}: {detail}")
             error = PaymentOutcomeUnknownError(
                 f"HTTP {status} after the payment credential was sent; the payment may have settled",
                 tx_hash=tx_hash,
@@ -344,3 +488,38 @@ class MPPAuth(httpx.Auth):
         error.response = response
         raise error
         yield  # pragma: no cover - makes this a generator for `yield from`
+
+    def _unresolved(self, attempt: PendingPayment, reused: bool, outcome: str, **kw: Any) -> None:
+        """A sent payment ended without an answer: remember it for retries and record it (first time)."""
+        if reused:
+            self.pending.give_back(attempt)
+            return
+        self.pending.add(attempt)
+        _record(attempt, outcome, **kw)
+
+
+_UNKNOWN = object()
+
+
+def _record(attempt: PendingPayment, outcome: str, *, response: httpx.Response | None = None, **kw: Any) -> None:
+    """Tell the attempt's spend guard how it ended. A guard failure here happens AFTER the credential
+    left: it must surface as a paid error with the transaction hash, never as "nothing paid"."""
+    guard = attempt.guard
+    try:
+        if outcome == "settle":
+            guard.settle(attempt.reservation, kw["record"])
+        elif outcome == "reject":
+            guard.reject(attempt.reservation, status_code=kw.get("status_code"), detail=kw.get("detail", ""))
+        else:
+            guard.outcome_unknown(attempt.reservation, detail=kw.get("detail", ""))
+    except Exception as exc:
+        logger.error("could not record payment %s as %s: %s", attempt.tx_hash, outcome, exc)
+        error = PaymentNotRecordedError(
+            f"the payment credential was sent (transaction {attempt.tx_hash}) but recording it as {outcome} "
+            f"failed: {type(exc).__name__}: {exc}",
+            tx_hash=attempt.tx_hash,
+            challenge_id=attempt.sent.intent.challenge_id,
+            hint="money may have moved: record this transaction, then run `grok-mpp ledger reconcile`",
+        )
+        error.response = response
+        raise error from exc

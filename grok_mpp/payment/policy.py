@@ -31,6 +31,36 @@ VALID_BEFORE_WINDOW = 25  # seconds; Tempo refuses expiring nonces more than 30 
 MIN_VALID_BEFORE_LEAD = 5  # the pool rejects valid_before <= now + 3 s
 
 
+#: The only ``header=`` a Payment challenge may name (draft-httpauth-payment-01/-02, section 3 of
+#: the Locus notes): "clients MUST NOT send a Payment credential for any other value". Honouring
+#: any name would let a server have the bearer credential sent as ``Host``, ``Content-Length``
+#: (signed, then never sent) or a custom header that survives a cross-origin redirect.
+ALLOWED_CREDENTIAL_HEADER = "payment-authorization"
+#: Tempo system contracts (FeeManager, TIP-403 registry, stablecoin DEX, TIP-20 factory, ...) sit at
+#: a two-byte prefix followed by 18 zero bytes; TIP-20 tokens share the 12-byte prefix below.
+_TIP20_PREFIX = "0x20c000000000000000000000"
+
+
+def unpayable_recipient(address: str) -> str | None:
+    """Why ``address`` can never be a legitimate payee, or None.
+
+    The zero address and the precompiles (0x01..0x0a, P256 at 0x100: any value below 2**16) burn
+    or revert the transfer, and the payer loses at least the fee; a system contract or a token
+    contract is no merchant either. Checked before signing, even when no allow-list is set.
+    """
+    text = address.lower()
+    value = int(text, 16)
+    if value == 0:
+        return "the zero address"
+    if value < 2**16:
+        return "a precompile address"
+    if text.startswith(_TIP20_PREFIX):
+        return "a TIP-20 token contract"
+    if text[6:] == "0" * 36:
+        return "a Tempo system contract address"
+    return None
+
+
 def _lower_set(values: Iterable[str] | None) -> frozenset[str] | None:
     return None if values is None else frozenset(v.lower() for v in values)
 
@@ -152,6 +182,20 @@ def evaluate(challenge: Challenge, policy: PaymentPolicy, *, host: str, now: flo
                 raise PolicyViolationError(
                     f"recipient {r} is not in the allowed recipients", rule="recipient"
                 )
+    for r in recipients:
+        why = unpayable_recipient(r)
+        if why is not None:
+            raise PolicyViolationError(
+                f"recipient {r} is {why}: a transfer there cannot pay a merchant", rule="recipient",
+                hint="the server's challenge is broken or hostile; nothing was signed",
+            )
+    if challenge.header is not None and challenge.header.strip().lower() != ALLOWED_CREDENTIAL_HEADER:
+        raise PolicyViolationError(
+            f"challenge asks for the credential in header {challenge.header[:60]!r}; only "
+            "Payment-Authorization is allowed (draft-httpauth-payment-01)",
+            rule="header",
+            hint="an unrecognised challenge: no credential is sent for it",
+        )
     if len(charge.splits) > policy.max_splits:
         raise PolicyViolationError(f"challenge has {len(charge.splits)} split legs", rule="splits")
     if charge.splits and (charge.primary_amount <= 0 or any(s.amount <= 0 for s in charge.splits)):

@@ -1,8 +1,20 @@
-"""Approved charge + wallet -> signed Tempo transaction and credential (pure, no I/O)."""
+"""Approved charge + wallet -> signed Tempo transaction and credential (pure, no I/O).
+
+Two requests can receive the very same challenge (mppx issues identical ids, HMACs and
+millisecond expiries to simultaneous identical requests). Everything else in the transaction
+(memo, amount, gas price, ``valid_before`` in whole seconds) is then equal too, so both would sign
+byte-identical transactions: one settles, the other is refused as a replay while the client
+believes it paid. Every signature therefore gets a distinct ``valid_after`` (a past timestamp, so
+it never delays inclusion): a process-wide counter, started at a random offset so two processes
+rarely share values. Tempo, mppx 0.11 and pympp 0.16 accept a past ``valid_after`` and settle
+several distinct transactions against one challenge (verified on anvil, tests/interop).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+import secrets
+from dataclasses import dataclass, replace
 
 from grok_mpp.mpp.credential import build_credential, did_pkh
 from grok_mpp.payment.policy import ApprovedCharge
@@ -26,6 +38,17 @@ class SignedPayment:
         return f"SignedPayment(tx_hash={self.tx_hash}, valid_before={self.valid_before})"
 
 
+#: valid_after = valid_before - VALID_AFTER_LAG - (counter mod VALID_AFTER_SPAN): always in the past.
+VALID_AFTER_LAG = 3600
+VALID_AFTER_SPAN = 2**20
+_valid_after_counter = itertools.count(secrets.randbelow(VALID_AFTER_SPAN))  # next() is atomic in CPython
+
+
+def distinct_valid_after(valid_before: int) -> int:
+    """A past ``valid_after`` no other signature of this process used in the last ~12 days."""
+    return valid_before - VALID_AFTER_LAG - next(_valid_after_counter) % VALID_AFTER_SPAN
+
+
 def build_calls(approved: ApprovedCharge) -> list[Call]:
     """Primary ``transferWithMemo`` plus one per split leg, all on the charge currency."""
     charge = approved.charge
@@ -46,10 +69,16 @@ def fee_cap_per_gas(gas_price: int) -> int:
 
 
 def sign_payment(
-    approved: ApprovedCharge, signer: HashSigner, *, gas_price: int, gas_limit: int
+    approved: ApprovedCharge,
+    signer: HashSigner,
+    *,
+    gas_price: int,
+    gas_limit: int,
+    valid_after: int | None = None,
 ) -> SignedPayment:
     """Sign the charge. Sponsored charges get the 0x78 fee-payer envelope, others a 0x76 transaction
-    that pays its own fee in the charge currency."""
+    that pays its own fee in the charge currency. ``valid_after`` defaults to a distinct past value
+    (see the module docstring) so no two signatures are ever the same transaction."""
     tx = build_charge_transaction(
         chain_id=approved.chain_id,
         calls=build_calls(approved),
@@ -59,6 +88,7 @@ def sign_payment(
         max_fee_per_gas=fee_cap_per_gas(gas_price),
         valid_before=approved.valid_before,
     )
+    tx = replace(tx, valid_after=distinct_valid_after(approved.valid_before) if valid_after is None else valid_after)
     signed = tx.sign(signer)
     raw = signed.raw()  # encoded once: it is both the unsponsored wire form and what the tx hash covers
     wire = signed.fee_payer_envelope() if approved.sponsored else raw
