@@ -18,6 +18,7 @@ from typing import Any
 from grok_mpp.errors import (
     ConfigurationError,
     GrokMPPError,
+    InsufficientFundsError,
     InvalidRequestError,
     PaymentError,
     PaymentRefusedError,
@@ -236,23 +237,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def exit_code(exc: GrokMPPError) -> int:
+    """The documented exit code for an error, decided by what happened to the money first.
+
+    Whatever its class, an error after which money may have moved (``paid``: a garbage 2xx body
+    after a settled payment, a ledger failure after sending, ...) exits 4, never 2/3/5, which
+    promise that nothing was paid. Refusals before signing (policy, budget, insufficient funds) exit 3.
+    """
+    if exc.paid:
+        return EXIT_PAYMENT
+    if isinstance(exc, (ConfigurationError, InvalidRequestError)):
+        return EXIT_USAGE
+    if isinstance(exc, (PaymentRefusedError, InsufficientFundsError)):
+        return EXIT_REFUSED
+    if isinstance(exc, (PaymentError, UpstreamError)):
+        return EXIT_PAYMENT
+    return EXIT_GATEWAY
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigurationError, InvalidRequestError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except PaymentRefusedError as exc:
-        print(f"refused (nothing paid): {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    except (PaymentError, UpstreamError) as exc:
-        print(f"payment problem: {exc}", file=sys.stderr)
-        return EXIT_PAYMENT
     except GrokMPPError as exc:
-        print(f"gateway error: {exc}", file=sys.stderr)
-        return EXIT_GATEWAY
+        code = exit_code(exc)
+        label = {
+            EXIT_USAGE: "error",
+            EXIT_REFUSED: "refused (nothing paid)",
+            EXIT_PAYMENT: "payment problem (money may have moved)",
+        }.get(code, "gateway error")
+        print(f"{label}: {exc}", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         return 130
 

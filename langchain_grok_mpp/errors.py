@@ -44,8 +44,16 @@ class MPPBudgetExceededError(MPPPaymentRefusedError, core.BudgetExceededError):
     """Paying would exceed ``budget_usd`` (or the ledger budget); nothing was paid."""
 
 
-class MPPPriceCapError(MPPPaymentRefusedError, core.AmountOverCapError):
+class MPPPolicyViolationError(MPPPaymentRefusedError, core.PolicyViolationError):
+    """A challenge broke the payment policy (chain, token, recipient, header, expiry...); nothing was signed."""
+
+
+class MPPPriceCapError(MPPPolicyViolationError, core.AmountOverCapError):
     """The asked price is above ``max_price_usd``; nothing was paid."""
+
+
+class GrokMPPProtocolError(core.ProtocolError, GrokMPPModelError, ModelAPIError):
+    """The server's Payment headers or body break the protocol (malformed challenge, receipt...)."""
 
 
 class MPPPaymentError(core.PaymentError, GrokMPPModelError):
@@ -90,6 +98,7 @@ _MAPPING: tuple[tuple[type[core.GrokMPPError], type[GrokMPPModelError]], ...] = 
     (core.InvalidRequestError, GrokMPPInvalidRequestError),
     (core.BudgetExceededError, MPPBudgetExceededError),
     (core.AmountOverCapError, MPPPriceCapError),
+    (core.PolicyViolationError, MPPPolicyViolationError),
     (core.PaymentRefusedError, MPPPaymentRefusedError),
     (core.PaymentOutcomeUnknownError, MPPPaymentOutcomeUnknownError),
     (core.PaymentRejectedError, MPPPaymentRejectedError),
@@ -100,7 +109,26 @@ _MAPPING: tuple[tuple[type[core.GrokMPPError], type[GrokMPPModelError]], ...] = 
     (core.GatewayConnectionError, GrokMPPConnectionError),
     (core.UpstreamError, GrokMPPUpstreamError),
     (core.GatewayError, GrokMPPAPIError),
+    (core.ProtocolError, GrokMPPProtocolError),
+    (core.GrokMPPError, GrokMPPModelError),
 )
+
+_COMBINED: dict[tuple[type, type], type] = {}
+
+
+def _twin_class(lc_cls: type[GrokMPPModelError], core_type: type) -> type:
+    """``lc_cls`` when it already is a ``core_type``; else a cached class deriving from both, so a
+    twin is ALWAYS an instance of the exact core class raised (``PaymentPendingError``, ``LedgerError``,
+    ``ChallengeParseError``...) as well as of its LangChain base."""
+    if issubclass(lc_cls, core_type):
+        return lc_cls
+    key = (lc_cls, core_type)
+    cls = _COMBINED.get(key)
+    if cls is None:
+        name = core_type.__name__ if core_type.__name__.startswith(("MPP", "GrokMPP")) else f"MPP{core_type.__name__}"
+        cls = type(name, (lc_cls, core_type), {"__module__": __name__, "__doc__": core_type.__doc__})
+        _COMBINED[key] = cls
+    return cls
 
 
 def to_langchain_error(exc: BaseException) -> BaseException:
@@ -112,8 +140,9 @@ def to_langchain_error(exc: BaseException) -> BaseException:
     """
     if isinstance(exc, GrokMPPModelError) or not isinstance(exc, core.GrokMPPError):
         return exc
-    for core_cls, lc_cls in _MAPPING:
+    for core_cls, lc_base in _MAPPING:
         if isinstance(exc, core_cls):
+            lc_cls = _twin_class(lc_base, type(exc))
             twin = lc_cls.__new__(lc_cls)
             twin.__dict__.update(exc.__dict__)
             twin.args = exc.args

@@ -59,6 +59,8 @@ R = TypeVar("R", bound=GrokRequest)
 Result = ChatResult | ImageResult | SpeechResult
 
 CHAT_ENDPOINTS = ("/grok/chat", "/grok/code-execution", "/grok/web-search", "/grok/x-search")
+#: See :func:`_pool_limits`: keep-alive slots == connections (encode/httpcore#1110).
+POOL_CONNECTIONS = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,18 +109,38 @@ def _coerce(kind: type[R], request: R | Mapping[str, Any] | None, fields: dict[s
 
 
 def _cost(record: PaymentRecord | None, estimate: Estimate) -> Cost:
+    """``tx_hash`` is OUR transaction (a server's receipt cannot rename it); only a sponsored payment,
+    whose on-chain hash includes the fee payer's signature, takes the receipt's reference."""
     if record is None:
         return Cost.unpaid(estimate.amount)
     return Cost(
         paid=record.amount,
         currency=record.intent.currency,
         chain_id=record.intent.chain_id,
-        tx_hash=record.receipt_reference or record.tx_hash,
+        tx_hash=(record.receipt_reference or record.tx_hash) if record.sponsored else record.tx_hash,
         challenge_id=record.intent.challenge_id,
         receipt=record.receipt,
         estimated=estimate.amount,
         upstream_ticks=None,
+        receipt_reference=record.receipt_reference,
+        receipt_mismatch=not record.reference_matches,
     )
+
+
+def _pool_limits() -> httpx.Limits:
+    """Connection-pool limits that keep paid requests clear of an httpcore race.
+
+    httpcore's pool can close a connection it has already assigned to a queued request (surplus
+    keep-alive cleanup, or "close an idle connection to make room" at ``max_connections``): the
+    waiting request then dies with ``ReadError: [Errno 9] Bad file descriptor`` or hangs - about
+    half of the time AFTER the gateway settled the payment (paid, no answer). Upstream:
+    https://github.com/encode/httpcore/issues/1110 (fix proposed in encode/httpcore#1111/#1114; open
+    for httpcore 1.0.9). With as many keep-alive slots as connections the surplus cleanup never
+    runs, and a generous ``max_connections`` keeps the make-room path out of reach for any realistic
+    thread count (64 threads x 7,680 calls: 0 failures, against 4-10 with httpx's 100/20 default).
+    Even if it strikes, the retry invariant (grok_mpp.payment.pending) keeps a retry from paying twice.
+    """
+    return httpx.Limits(max_connections=POOL_CONNECTIONS, max_keepalive_connections=POOL_CONNECTIONS)
 
 
 def _json(response: httpx.Response) -> Any:
@@ -127,6 +149,18 @@ def _json(response: httpx.Response) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
 
+
+def _mark_paid(exc: GrokMPPError, record: PaymentRecord) -> None:
+    """An error raised after a settled payment (garbage or empty 2xx body, HTTP error after a receipt)
+    says so: ``paid`` True, never retryable, with the transaction hash to follow up."""
+    exc.paid = True
+    exc.retryable = False
+    if getattr(exc, "tx_hash", None) is None:
+        exc.tx_hash = record.tx_hash  # type: ignore[attr-defined]
+    exc.context.setdefault("tx_hash", record.tx_hash)
+    exc.context.setdefault("paid_amount", record.amount)
+    if exc.hint is None:
+        exc.hint = f"the payment settled (tx {record.tx_hash}); a retry pays again"
 
 class _ClientCore:
     """Configuration, request preparation and response interpretation shared by both clients."""
@@ -215,6 +249,16 @@ class _ClientCore:
     # -- response side -------------------------------------------------------------------------
     def _interpret(self, request: GrokRequest, estimate: Estimate, response: httpx.Response) -> Result:
         record = response.extensions.get(PAYMENT_EXTENSION)
+        try:
+            return self._interpret_body(request, estimate, response, record)
+        except GrokMPPError as exc:
+            if record is not None:
+                _mark_paid(exc, record)
+            raise
+
+    def _interpret_body(
+        self, request: GrokRequest, estimate: Estimate, response: httpx.Response, record: PaymentRecord | None
+    ) -> Result:
         body = _json(response)
         status = response.status_code
         if status == 402:
@@ -238,13 +282,14 @@ class _ClientCore:
     @staticmethod
     def _status_error(status: int, body: Any, *, paid: bool) -> GrokMPPError:
         detail = json.dumps(body)[:300] if body is not None else "no body"
-        if status in (400, 404, 413, 422):
+        if status in (400, 404, 413, 422) and not paid:  # InvalidRequestError promises nothing was paid
             return InvalidRequestError(f"the gateway rejected the request (HTTP {status}): {detail}")
         if status == 429:
             return RateLimitedError(f"rate limited by the gateway (HTTP 429): {detail}", status_code=status)
         error = GatewayError(f"gateway error HTTP {status}: {detail}", status_code=status, body=body)
         error.retryable = status >= 500 and not paid
         return error
+
 
     @staticmethod
     def _translate(exc: Exception, http_request: httpx.Request) -> Exception:
@@ -257,6 +302,7 @@ class _ClientCore:
                     unwrap_envelope(response.status_code, body)  # type: ignore[union-attr]
                 except UpstreamError as upstream:
                     upstream.payment = sent_payment(http_request)
+                    upstream.tx_hash = exc.tx_hash  # type: ignore[attr-defined]
                     upstream.context["tx_hash"] = exc.tx_hash
                     return upstream
             return exc
@@ -326,7 +372,7 @@ class GrokClient(_ClientCore):
 
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._http = http_client or httpx.Client(timeout=self._timeout, follow_redirects=False)
+        self._http = http_client or httpx.Client(timeout=self._timeout, follow_redirects=False, limits=_pool_limits())
         self._owns_http = http_client is None
 
     def close(self) -> None:
@@ -346,7 +392,10 @@ class GrokClient(_ClientCore):
         try:
             response = self._http.send(http_request, auth=self.auth)
         except (httpx.TransportError, PaymentOutcomeUnknownError) as exc:
-            raise self._translate(exc, http_request) from exc
+            translated = self._translate(exc, http_request)
+            if translated is exc:  # never `raise exc from exc`: a cause cycle hangs chain walkers
+                raise
+            raise translated from exc
         return self._interpret(request, estimate, response)
 
     def quote(self, request: GrokRequest) -> Quote:
@@ -355,7 +404,10 @@ class GrokClient(_ClientCore):
         try:
             response = self._http.send(http_request, auth=None)
         except httpx.TransportError as exc:
-            raise self._translate(exc, http_request) from exc
+            translated = self._translate(exc, http_request)
+            if translated is exc:  # never `raise exc from exc`: a cause cycle hangs chain walkers
+                raise
+            raise translated from exc
         return self._quote_from(request, estimate, response)
 
     def chat(self, request: ChatRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:
@@ -402,7 +454,7 @@ class AsyncGrokClient(_ClientCore):
 
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._http = http_client or httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+        self._http = http_client or httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=_pool_limits())
         self._owns_http = http_client is None
 
     async def aclose(self) -> None:
@@ -421,7 +473,10 @@ class AsyncGrokClient(_ClientCore):
         try:
             response = await self._http.send(http_request, auth=self.auth)
         except (httpx.TransportError, PaymentOutcomeUnknownError) as exc:
-            raise self._translate(exc, http_request) from exc
+            translated = self._translate(exc, http_request)
+            if translated is exc:  # never `raise exc from exc`: a cause cycle hangs chain walkers
+                raise
+            raise translated from exc
         return self._interpret(request, estimate, response)
 
     async def quote(self, request: GrokRequest) -> Quote:
@@ -429,7 +484,10 @@ class AsyncGrokClient(_ClientCore):
         try:
             response = await self._http.send(http_request, auth=None)
         except httpx.TransportError as exc:
-            raise self._translate(exc, http_request) from exc
+            translated = self._translate(exc, http_request)
+            if translated is exc:  # never `raise exc from exc`: a cause cycle hangs chain walkers
+                raise
+            raise translated from exc
         return self._quote_from(request, estimate, response)
 
     async def chat(self, request: ChatRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> ChatResult:

@@ -179,6 +179,10 @@ class Cost:
     receipt: dict[str, Any] | None
     estimated: int
     upstream_ticks: int | None
+    #: What the server's ``Payment-Receipt`` named; ``receipt_mismatch`` is True when it names another
+    #: transaction than ours (``tx_hash`` stays ours: a receipt cannot rename our payment).
+    receipt_reference: str | None = None
+    receipt_mismatch: bool = False
 
     @classmethod
     def unpaid(cls, estimated: int, upstream_ticks: int | None = None) -> Cost:
