@@ -4,11 +4,16 @@
   ``/grok/code-execution``.
 * :class:`GrokWebSearchRetriever` / :class:`GrokXSearchRetriever`: cited sources as nodes.
 * :class:`GrokMPPToolSpec`: web/X search, image generation and speech as agent tools.
-* :class:`GrokMPPPaymentEvent`, :class:`GrokMPPCostHandler`, :func:`track_grok_mpp_costs`: cost
+* :class:`GrokMPPPaymentEvent`, :class:`GrokMPPPaymentErrorEvent`, :class:`GrokMPPCostHandler`, :func:`track_grok_mpp_costs`: cost
   tracking through LlamaIndex instrumentation.
 """
 
-from llama_index_grok_mpp.events import GrokMPPCostHandler, GrokMPPPaymentEvent, track_grok_mpp_costs
+from llama_index_grok_mpp.events import (
+    GrokMPPCostHandler,
+    GrokMPPPaymentErrorEvent,
+    GrokMPPPaymentEvent,
+    track_grok_mpp_costs,
+)
 from llama_index_grok_mpp.llms import GrokMPP, GrokMPPCodeExecution
 from llama_index_grok_mpp.retrievers import GrokWebSearchRetriever, GrokXSearchRetriever
 from llama_index_grok_mpp.tools import GrokMPPToolSpec
@@ -17,6 +22,7 @@ __all__ = [
     "GrokMPP",
     "GrokMPPCodeExecution",
     "GrokMPPCostHandler",
+    "GrokMPPPaymentErrorEvent",
     "GrokMPPPaymentEvent",
     "GrokMPPToolSpec",
     "GrokWebSearchRetriever",

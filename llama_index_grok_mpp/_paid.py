@@ -2,7 +2,10 @@
 
 LLMs, retrievers and the tool spec all go through :func:`send` / :func:`asend`, so each of them
 dispatches exactly one :class:`~llama_index_grok_mpp.events.GrokMPPPaymentEvent` per settlement
-and none of them can retry a call whose payment may have gone through.
+and none of them can retry a call whose payment may have gone through. A failure after which money
+may have moved dispatches a :class:`~llama_index_grok_mpp.events.GrokMPPPaymentErrorEvent` before
+it propagates: a ``FunctionAgent`` turns tool exceptions into tool text and carries on, so the event
+(counted by ``GrokMPPCostHandler.payment_errors``) is how such a payment stays visible to the caller.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from typing import Any
 
 from grok_mpp.bridge.clients import GrokClients
 from grok_mpp.bridge.retry import acall_with_retries, call_with_retries
+from grok_mpp.errors import GrokMPPError
 from grok_mpp.gateway.requests import GrokRequest
 from grok_mpp.gateway.results import ChatResult, ImageResult, SpeechResult
-from llama_index_grok_mpp.events import emit_payment
+from llama_index_grok_mpp.events import emit_payment, emit_payment_error
 
 Result = ChatResult | ImageResult | SpeechResult
 
@@ -27,13 +31,21 @@ def build_clients(
 
 def send(clients: GrokClients, request: GrokRequest, *, max_retries: int, component: str) -> Any:
     client = clients.sync()
-    result: Result = call_with_retries(lambda: client.send(request), max_retries=max_retries)
+    try:
+        result: Result = call_with_retries(lambda: client.send(request), max_retries=max_retries)
+    except GrokMPPError as exc:
+        emit_payment_error(exc, component=component, endpoint=request.endpoint)
+        raise
     emit_payment(result, component=component, endpoint=request.endpoint)
     return result
 
 
 async def asend(clients: GrokClients, request: GrokRequest, *, max_retries: int, component: str) -> Any:
     client = clients.for_running_loop()
-    result: Result = await acall_with_retries(lambda: client.send(request), max_retries=max_retries)
+    try:
+        result: Result = await acall_with_retries(lambda: client.send(request), max_retries=max_retries)
+    except GrokMPPError as exc:
+        emit_payment_error(exc, component=component, endpoint=request.endpoint)
+        raise
     emit_payment(result, component=component, endpoint=request.endpoint)
     return result

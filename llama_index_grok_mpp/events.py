@@ -75,6 +75,38 @@ class GrokMPPPaymentEvent(BaseEvent):
         return tx
 
 
+class GrokMPPPaymentErrorEvent(BaseEvent):
+    """A paid call that failed after its credential went out: money may have moved, no answer came.
+
+    Dispatched by every LLM, retriever and tool-spec call before the error propagates, because
+    agent loops (``FunctionAgent`` turns a tool's exception into tool text and carries on) would
+    otherwise hide that a payment went out. ``tx_hash`` is the transaction to reconcile.
+    """
+
+    component: str
+    endpoint: str | None = None
+    error_type: str
+    message: str
+    tx_hash: str | None = None
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "GrokMPPPaymentErrorEvent"
+
+
+def emit_payment_error(exc: BaseException, *, component: str, endpoint: str | None = None) -> None:
+    """Dispatch the event for an error after which money may have moved (nothing for others)."""
+    if not getattr(exc, "paid", False):
+        return
+    tx_hash = getattr(exc, "tx_hash", None) or getattr(exc, "context", {}).get("tx_hash")
+    _dispatcher.event(
+        GrokMPPPaymentErrorEvent(
+            component=component, endpoint=endpoint, error_type=type(exc).__name__,
+            message=str(exc)[:500], tx_hash=tx_hash,
+        )
+    )
+
+
 def emit_payment(
     result: ChatResult | ImageResult | SpeechResult, *, component: str, endpoint: str | None = None
 ) -> GrokMPPPaymentEvent | None:
@@ -105,6 +137,7 @@ class GrokMPPCostHandler(SpendTotals, BaseEventHandler):
     """
 
     _tracker: SpendTracker = PrivateAttr(default_factory=SpendTracker)
+    _errors: list[GrokMPPPaymentErrorEvent] = PrivateAttr(default_factory=list)
 
     @classmethod
     def class_name(cls) -> str:
@@ -113,6 +146,18 @@ class GrokMPPCostHandler(SpendTotals, BaseEventHandler):
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
         if isinstance(event, GrokMPPPaymentEvent):
             record_event(self._tracker, event.payment)
+        elif isinstance(event, GrokMPPPaymentErrorEvent):
+            self._errors.append(event)
+
+    @property
+    def payment_errors(self) -> list[GrokMPPPaymentErrorEvent]:
+        """Calls that failed after their payment went out (money may have moved), oldest first."""
+        return list(self._errors)
+
+    @property
+    def unresolved_tx_hashes(self) -> list[str]:
+        """Distinct transactions of :attr:`payment_errors`, to reconcile (``grok-mpp ledger reconcile``)."""
+        return list(dict.fromkeys(e.tx_hash for e in self._errors if e.tx_hash))
 
     @property
     def tracker(self) -> SpendTracker:  # type: ignore[override]
@@ -120,6 +165,7 @@ class GrokMPPCostHandler(SpendTotals, BaseEventHandler):
 
     def reset(self) -> None:
         self._tracker = SpendTracker()
+        self._errors = []
 
     def __str__(self) -> str:
         return self._tracker.report()
