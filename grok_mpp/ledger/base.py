@@ -331,6 +331,15 @@ class LedgerBase(ABC):
             )
 
     def mark_sent(self, reservation_id: str, *, tx_hash: str, valid_before: int, payer: str) -> None:
+        """Record the transaction about to leave. Refused (before anything is sent) when another row
+        already claims this transaction hash: two rows for one transfer would count it twice."""
+        others = [r.id for r in self.rows_for_tx(tx_hash) if r.id != reservation_id]
+        if others:
+            raise LedgerError(
+                f"transaction {tx_hash} is already recorded by payment {others[0]}; refusing to send it again",
+                hint="nothing was sent for this attempt",
+                row_id=reservation_id,
+            )
         now = self.clock()
         self._transition(
             reservation_id, SENT, via="mark_sent",
@@ -411,6 +420,14 @@ class LedgerBase(ABC):
         if got is None:
             raise LedgerError(f"no payment attempt {reservation_id!r} in ledger {self.location}")
         return LedgerRow.from_db(got)
+
+    def rows_for_tx(self, tx_hash: str) -> list[LedgerRow]:
+        """Every row (any scope) claiming ``tx_hash``, oldest first; at most one in a healthy ledger."""
+        with self._read() as cur:
+            found = self._exec(
+                cur, f"{_SELECT} WHERE tx_hash = ? ORDER BY created_at, id", (tx_hash.lower(),)
+            ).fetchall()
+        return [LedgerRow.from_db(r) for r in found]
 
     def rows(
         self,

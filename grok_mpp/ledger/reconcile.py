@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from grok_mpp.chains import CHAINS
-from grok_mpp.ledger.model import OPEN_STATES, RESERVED, IllegalTransitionError, LedgerRow
+from grok_mpp.ledger.model import OPEN_STATES, PAID_STATES, RESERVED, IllegalTransitionError, LedgerRow
 from grok_mpp.tempo.rpc import RPCError, chain_id_body, parse_receipt_status, quantity, receipt_body, rpc_result
 
 if TYPE_CHECKING:
@@ -68,6 +68,28 @@ def decide(row: LedgerRow, receipt: Any, now: float, *, grace: int = DEFAULT_GRA
             "release", f"reconciled: no receipt and valid_before {row.valid_before} has passed; it can never land"
         )
     return Decision("wait", f"no receipt yet; the transaction may land until {row.valid_before}")
+
+
+def _own_transfer(ledger: LedgerBase, row: LedgerRow, receipt: Any) -> Decision:
+    """Settle ``row`` only with a receipt for ITS transaction that no other row already owns.
+
+    Two rows claiming one hash (identical transactions signed for one shared challenge by an older
+    client) stand for one transfer at most: the oldest row takes it, the others are released, so the
+    ledger never reports more than left the wallet. A receipt for another hash proves nothing.
+    """
+    got = str(receipt.get("transactionHash") or row.tx_hash).lower() if isinstance(receipt, dict) else ""
+    if got != str(row.tx_hash).lower():
+        return Decision("wait", f"the RPC answered with a receipt for {got}, not for {row.tx_hash}")
+    for other in ledger.rows_for_tx(str(row.tx_hash)):
+        if other.id == row.id:
+            continue
+        if other.state in PAID_STATES or (
+            other.state in OPEN_STATES and (other.created_at, other.id) < (row.created_at, row.id)
+        ):
+            return Decision(
+                "release", f"reconciled: transaction {row.tx_hash} is the transfer of payment {other.id}, not this one"
+            )
+    return Decision("settle", f"reconciled: transaction mined in block {receipt.get('blockNumber')} with status 0x1")
 
 
 def decide_unsent(row: LedgerRow, now: float, *, stale_after: int = DEFAULT_STALE_RESERVATION) -> Decision:
@@ -183,6 +205,8 @@ def _reconcile_chain(
         try:
             receipt = _post(http, url, receipt_body(row.tx_hash))
             decision = decide(row, receipt, now, grace=grace)
+            if decision.action == "settle":
+                decision = _own_transfer(ledger, row, receipt)
         except (httpx.HTTPError, RPCError, ValueError) as exc:
             report.pending.append(row.id)
             report.errors.append(f"tx {row.tx_hash}: {exc}")
