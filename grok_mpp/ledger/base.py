@@ -32,6 +32,7 @@ from grok_mpp.ledger.model import (
     OUTCOME_UNKNOWN,
     REJECTED,
     RELEASED,
+    RESENT_SETTLE_FROM,
     RESERVED,
     SENT,
     SETTLED,
@@ -319,7 +320,8 @@ class LedgerBase(ABC):
             if reconciled and after_reconcile == "ignore":
                 logger.info("payment %s was already reconciled as %s; ignoring late '%s'", rid, row.state, via)
                 return
-            if not (reconciled and after_reconcile == "apply"):
+            resent = after_reconcile == "resent" and row.state in RESENT_SETTLE_FROM
+            if not (resent or (reconciled and after_reconcile == "apply")):
                 check_transition(rid, row.state, new, via=via)
             updates["state"] = new
             updates["updated_at"] = now
@@ -350,6 +352,18 @@ class LedgerBase(ABC):
         """A 2xx with a receipt: the amount left the wallet."""
         self._transition(
             reservation_id, SETTLED, via="settle", after_reconcile="apply",
+            receipt=json.dumps(record.receipt, sort_keys=True, separators=(",", ":")) if record.receipt else None,
+            receipt_reference=record.receipt_reference,
+            sponsored=int(record.sponsored),
+            concluded_at=self.clock(),
+        )
+
+    def settle_resent(self, reservation_id: str, record: PaymentRecord) -> None:
+        """A 2xx with a receipt for a credential RE-SENT by a retry of the same request (the retry
+        invariant, grok_mpp.payment.pending): the row left 'outcome_unknown' / 'rejected' by the
+        first attempt is settled by the same transaction, not duplicated."""
+        self._transition(
+            reservation_id, SETTLED, via="settle_resent", after_reconcile="resent",
             receipt=json.dumps(record.receipt, sort_keys=True, separators=(",", ":")) if record.receipt else None,
             receipt_reference=record.receipt_reference,
             sponsored=int(record.sponsored),

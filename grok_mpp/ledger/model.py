@@ -47,6 +47,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+#: States a re-sent credential's gateway receipt may settle (see ``LedgerBase.settle_resent``).
+RESENT_SETTLE_FROM: frozenset[str] = frozenset({SENT, REJECTED, OUTCOME_UNKNOWN, SETTLED_ONCHAIN})
+
+
 class LedgerError(GrokMPPError):
     """The ledger could not record a payment attempt (unknown reservation, storage failure)."""
 

@@ -447,7 +447,7 @@ class MPPAuth(httpx.Auth):
             )
             if reused:
                 self.pending.resolve(attempt)
-            _record(attempt, "settle", record=record, response=response)
+            _record(attempt, "settle_resent" if reused else "settle", record=record, response=response)
             response.extensions[PAYMENT_EXTENSION] = record
             notify_observers(self.observers, record)
             return
@@ -508,6 +508,8 @@ def _record(attempt: PendingPayment, outcome: str, *, response: httpx.Response |
     try:
         if outcome == "settle":
             guard.settle(attempt.reservation, kw["record"])
+        elif outcome == "settle_resent":  # optional guard method; plain settle otherwise
+            getattr(guard, "settle_resent", guard.settle)(attempt.reservation, kw["record"])
         elif outcome == "reject":
             guard.reject(attempt.reservation, status_code=kw.get("status_code"), detail=kw.get("detail", ""))
         else:
