@@ -435,6 +435,20 @@ class LedgerBase(ABC):
             raise LedgerError(f"no payment attempt {reservation_id!r} in ledger {self.location}")
         return LedgerRow.from_db(got)
 
+    def unanswered(self, *, request_digest: str, payer: str, origin: str) -> list[LedgerRow]:
+        """Rows of this scope for the same request body, payer and origin that were sent and ended
+        without an answer ('outcome_unknown' / 'rejected'), oldest first: what another process (or
+        an earlier run) paid for this request and never learned the outcome of. Used by the auth
+        flow's retry invariant across processes; 'sent' rows are excluded (they may be in flight)."""
+        with self._read() as cur:
+            found = self._exec(
+                cur,
+                f"{_SELECT} WHERE scope = ? AND state IN (?, ?) AND request_digest = ? AND payer = ? AND origin = ?"
+                " ORDER BY created_at, id",
+                (self.scope, OUTCOME_UNKNOWN, REJECTED, request_digest, payer.lower(), origin),
+            ).fetchall()
+        return [LedgerRow.from_db(r) for r in found]
+
     def rows_for_tx(self, tx_hash: str) -> list[LedgerRow]:
         """Every row (any scope) claiming ``tx_hash``, oldest first; at most one in a healthy ledger."""
         with self._read() as cur:

@@ -265,6 +265,7 @@ class MPPAuth(httpx.Auth):
             concluded = yield from self._resume(request, earlier)
             if concluded:
                 return
+        yield from self._check_ledger(request, origin)
         policy = self.policy
         approved = select_challenge(challenges, policy, host=url.host, now=self._clock())
         gas_price = yield from self._gas_price()
@@ -385,6 +386,46 @@ class MPPAuth(httpx.Auth):
             earlier.tx_hash, "landed on chain" if landed else "never landed (or reverted)",
         )
         return False
+
+    def _check_ledger(self, request: httpx.Request, origin: str) -> Generator[httpx.Request, httpx.Response, None]:
+        """The retry invariant across processes: a durable guard (the ledger) that knows an unanswered
+        payment for this same request body, payer and origin blocks a new signature until the chain
+        says how it ended. The credential itself is never stored, so it cannot be re-sent from here:
+        inside its window the call is refused; after it, the chain is asked and the row concluded."""
+        lookup = getattr(self.guard, "unanswered", None)
+        if lookup is None:
+            return
+        rows = lookup(
+            request_digest=hashlib.sha256(request.content).hexdigest(), payer=self.wallet.address, origin=origin
+        )
+        for row in rows:
+            if row.tx_hash is None or row.valid_before is None:
+                continue
+            resolvable_at = row.valid_before + SETTLE_GRACE_SECONDS
+            if self._clock() < resolvable_at:
+                raise PaymentPendingError(
+                    f"the ledger holds an unanswered payment {row.tx_hash} for this same request (row {row.id}, "
+                    f"{row.state}); it may still land until {row.valid_before}, so nothing new is paid",
+                    tx_hash=row.tx_hash,
+                    challenge_id=row.challenge_id,
+                    retry_after=resolvable_at,
+                    hint=f"retry after {resolvable_at} (unix time), or run `grok-mpp ledger reconcile` then",
+                )
+            landed = yield from self._chain_status(row.tx_hash)
+            if landed is _UNKNOWN:
+                raise PaymentPendingError(
+                    f"the ledger holds an unanswered payment {row.tx_hash} for this same request and the chain "
+                    "could not be asked whether it landed; not paying again",
+                    tx_hash=row.tx_hash,
+                    challenge_id=row.challenge_id,
+                    hint="check TEMPO_RPC_URL, or run `grok-mpp ledger reconcile`, then retry",
+                )
+            conclude = getattr(self.guard, "mark_reconciled", None)
+            if conclude is not None:
+                try:
+                    conclude(row.id, settled=bool(landed), detail="reconciled before re-paying an identical request")
+                except Exception as exc:  # concluded meanwhile by reconciliation or another process
+                    logger.info("row %s was concluded meanwhile: %s", row.id, exc)
 
     def _chain_status(self, tx_hash: str) -> Generator[httpx.Request, httpx.Response, object]:
         """True = mined with status 1, False = reverted or provably absent, ``_UNKNOWN`` = no answer."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -167,11 +168,20 @@ def _entry(tx_hash: str) -> Any:
     return entry
 
 
+def _expire(ledger: SQLiteLedger, tx_hash: str, *, in_process: bool = True) -> None:
+    """As if the validity window had passed: for the in-process entry and the ledger row."""
+    past = int(time.time()) - 60
+    if in_process:
+        _entry(tx_hash).valid_before = past
+    with sqlite3.connect(ledger.path) as db:
+        db.execute("UPDATE grok_mpp_payments SET valid_before = ? WHERE tx_hash = ?", (past, tx_hash.lower()))
+
+
 def test_after_the_window_the_chain_is_asked_before_paying_again(
     local_gateway: LocalGateway, wallet: Wallet, ledger: SQLiteLedger
 ) -> None:
     first = _fail_once(local_gateway, wallet, ledger)
-    _entry(first.tx_hash).valid_before = int(time.time()) - 60  # as if the window had passed
+    _expire(ledger, first.tx_hash)
     with _client(local_gateway, wallet, ledger) as client:
         result = client.chat(messages=MSG, max_tokens=20)  # landed on chain -> resolved -> paid anew
     settled = _settled(local_gateway, wallet)
@@ -183,7 +193,7 @@ def test_without_a_chain_to_ask_the_retry_is_refused(
     local_gateway: LocalGateway, wallet: Wallet, ledger: SQLiteLedger
 ) -> None:
     first = _fail_once(local_gateway, wallet, ledger)
-    _entry(first.tx_hash).valid_before = int(time.time()) - 60
+    _expire(ledger, first.tx_hash)
     with GrokClient(wallet=wallet, base_url=local_gateway.url, rpc_url=None, guard=ledger) as client:
         client.auth.rpc_url = None
         with pytest.raises(PaymentPendingError, match="chain could not be asked") as info:
@@ -202,6 +212,23 @@ def test_near_the_end_of_the_window_the_retry_waits(
         client.chat(messages=MSG, max_tokens=20)
     assert info.value.retry_after == entry.valid_before + 5 and info.value.tx_hash == first.tx_hash
     assert len(_settled(local_gateway, wallet)) == 1
+
+
+def test_another_process_is_blocked_by_the_ledger_then_resolves_from_the_chain(
+    local_gateway: LocalGateway, wallet: Wallet, ledger: SQLiteLedger
+) -> None:
+    """A second process shares only the ledger: it cannot re-send the credential (never stored), so
+    inside the window it refuses; after it, it asks the chain, concludes the row and pays anew."""
+    first = _fail_once(local_gateway, wallet, ledger)
+    PENDING.resolve(_entry(first.tx_hash))  # the in-process memory is gone, as in another process
+    with _client(local_gateway, wallet, ledger) as client:
+        with pytest.raises(PaymentPendingError, match="ledger holds") as info:
+            client.chat(messages=MSG, max_tokens=20)
+        assert info.value.tx_hash == first.tx_hash and info.value.retry_after
+        _expire(ledger, first.tx_hash, in_process=False)
+        result = client.chat(messages=MSG, max_tokens=20)
+    assert [p.tx_hash for p in _settled(local_gateway, wallet)] == [first.tx_hash, result.cost.tx_hash]
+    assert [r.state for r in ledger.rows()] == ["settled_onchain", "settled"]
 
 
 def test_a_different_request_is_not_blocked(local_gateway: LocalGateway, wallet: Wallet, ledger: SQLiteLedger) -> None:
