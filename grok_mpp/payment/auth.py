@@ -321,6 +321,7 @@ class MPPAuth(httpx.Auth):
             sent=sent,
             reservation=reservation,
             guard=guard,
+            idempotency_key=request.headers.get("idempotency-key"),
         )
         self._debit(charge.currency, needed)
         logger.info(
@@ -356,6 +357,8 @@ class MPPAuth(httpx.Auth):
         now = self._clock()
         if now < earlier.valid_before - REUSE_MARGIN_SECONDS:
             logger.info("re-sending the unresolved payment %s of an identical earlier request", earlier.tx_hash)
+            if earlier.idempotency_key:
+                request.headers["Idempotency-Key"] = earlier.idempotency_key
             response = yield from self._send_paid(request, earlier, reused=True)
             yield from self._conclude(response, earlier, reused=True)
             return True

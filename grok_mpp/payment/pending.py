@@ -84,6 +84,9 @@ class PendingPayment:
     sent: Any = field(repr=False)
     reservation: str = field(repr=False)
     guard: Any = field(repr=False)
+    #: The first attempt's ``Idempotency-Key``: a retry re-sends it with the credential, so a server
+    #: that keeps idempotent answers can return the lost one instead of refusing the replay.
+    idempotency_key: str | None = None
     leased: bool = False
 
     def __repr__(self) -> str:

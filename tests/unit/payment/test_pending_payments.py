@@ -56,11 +56,13 @@ class Rewrite(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.async_ = httpx.AsyncHTTPTransport()
         self.on_paid = on_paid
         self.paid_requests = 0
+        self.paid_keys: list[str | None] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if "authorization" not in request.headers:
             return self.sync.handle_request(request)
         self.paid_requests += 1
+        self.paid_keys.append(request.headers.get("idempotency-key"))
 
         def send() -> httpx.Response:
             response = self.sync.handle_request(request)
@@ -130,6 +132,7 @@ def test_retry_completes_a_lost_request_with_the_same_transaction(
         result = client.chat(messages=MSG, max_tokens=20)  # the caller's retry
     (payment,) = _settled(local_gateway, wallet)
     assert result.text and result.cost.tx_hash == first.value.tx_hash == payment.tx_hash
+    assert transport.paid_keys[0] and transport.paid_keys == [transport.paid_keys[0]] * 2  # same Idempotency-Key
     (row,) = ledger.rows()
     assert row.state == "settled" and row.tx_hash == payment.tx_hash
     assert not [e for e in PENDING.unresolved() if e.tx_hash == payment.tx_hash]  # resolved by the answer
