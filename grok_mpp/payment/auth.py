@@ -374,6 +374,10 @@ class MPPAuth(httpx.Auth):
                 "then asked whether it landed",
             )
         landed = yield from self._chain_status(earlier.tx_hash)
+        if landed is None and earlier.sponsored:
+            # A sponsored transaction lands under a hash that includes the fee payer's signature, so
+            # "no receipt for our hash" proves nothing: never treat it as "did not land".
+            landed = _UNKNOWN
         if landed is _UNKNOWN:
             self.pending.give_back(earlier)
             raise PaymentPendingError(
@@ -386,7 +390,7 @@ class MPPAuth(httpx.Auth):
         self.pending.resolve(earlier)
         logger.warning(
             "earlier payment %s of an identical request %s; its answer was lost, paying for this request anew",
-            earlier.tx_hash, "landed on chain" if landed else "never landed (or reverted)",
+            earlier.tx_hash, "landed on chain" if landed else "never landed" if landed is None else "reverted",
         )
         return False
 
@@ -415,6 +419,8 @@ class MPPAuth(httpx.Auth):
                     hint=f"retry after {resolvable_at} (unix time), or run `grok-mpp ledger reconcile` then",
                 )
             landed = yield from self._chain_status(row.tx_hash)
+            if landed is None and not row.max_fee:  # sponsored (no fee of ours): our hash proves nothing
+                landed = _UNKNOWN
             if landed is _UNKNOWN:
                 raise PaymentPendingError(
                     f"the ledger holds an unanswered payment {row.tx_hash} for this same request and the chain "
@@ -431,7 +437,9 @@ class MPPAuth(httpx.Auth):
                     logger.info("row %s was concluded meanwhile: %s", row.id, exc)
 
     def _chain_status(self, tx_hash: str) -> Generator[httpx.Request, httpx.Response, object]:
-        """True = mined with status 1, False = reverted or provably absent, ``_UNKNOWN`` = no answer."""
+        """True = mined with status 1, False = reverted, None = no receipt, ``_UNKNOWN`` = no usable answer.
+
+        Only called after ``valid_before`` (+ grace), when "no receipt" means it can never land."""
         if not self.rpc_url:
             return _UNKNOWN
         response = yield httpx.Request("POST", self.rpc_url, json=receipt_body(tx_hash))
@@ -441,9 +449,11 @@ class MPPAuth(httpx.Auth):
         except (ProtocolError, ValueError) as exc:
             logger.warning("eth_getTransactionReceipt(%s) failed: %s", tx_hash, exc)
             return _UNKNOWN
-        if status is not None and str(receipt.get("transactionHash", tx_hash)).lower() != tx_hash.lower():
+        if status is None:
+            return None
+        if str(receipt.get("transactionHash", tx_hash)).lower() != tx_hash.lower():
             return _UNKNOWN  # an RPC answering for another transaction proves nothing
-        return bool(status)
+        return status
 
     def _conclude(
         self, response: httpx.Response, attempt: PendingPayment, *, reused: bool

@@ -414,3 +414,22 @@ def test_refusals_before_signing_exit_3() -> None:
     assert exit_code(InsufficientFundsError("short")) == EXIT_REFUSED
     assert exit_code(core.PolicyViolationError("no", rule="header")) == EXIT_REFUSED
     assert exit_code(PaymentPendingError("pending")) == EXIT_PAYMENT
+
+
+def test_sponsored_payment_without_receipt_for_our_hash_is_never_taken_as_unlanded(tmp_path: Path) -> None:
+    """With a fee payer the transaction lands under a hash including the sponsor's signature: no
+    receipt for OUR hash proves nothing, so after the window the retry is refused, not re-paid."""
+    with LocalGateway(fee_payer=True) as gw:
+        wallet = gw.new_funded_wallet(usd="5")
+        ledger = SQLiteLedger(tmp_path / "s.sqlite3")
+        try:
+            first = _fail_once(gw, wallet, ledger)
+            entry = _entry(first.tx_hash)
+            assert entry.sponsored
+            _expire(ledger, first.tx_hash)
+            with _client(gw, wallet, ledger) as client, pytest.raises(PaymentPendingError) as info:
+                client.chat(messages=MSG, max_tokens=20)
+            assert info.value.tx_hash == first.tx_hash
+            assert len(_settled(gw, wallet)) == 1  # landed once under the sponsor's hash; not paid again
+        finally:
+            ledger.close()
