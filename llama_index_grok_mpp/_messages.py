@@ -35,7 +35,7 @@ from llama_index.core.base.llms.types import (
 from grok_mpp.bridge.metadata import citation_dicts, code_execution_dicts, openai_usage, result_metadata
 from grok_mpp.bridge.search import cited_passage
 from grok_mpp.errors import InvalidRequestError
-from grok_mpp.gateway.parsing import sniff_image_mime
+from grok_mpp.gateway.mime import sniff_image_mime
 from grok_mpp.gateway.results import ChatResult, Citation
 
 _ROLES = {
