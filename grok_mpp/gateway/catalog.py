@@ -16,8 +16,21 @@ Locus traffic; corpus snapshot around 2026-10). Two things make the table unusua
   retired slug is served by a reasoning model, ``stop`` is dropped for every redirected slug; only
   ``grok-4.20-0309-non-reasoning`` is known to accept it.
 
-Unknown slugs get a permissive fallback (see :func:`get_model_info`): xAI ships models faster than
-this table changes, and refusing a new model locally would be worse than letting xAI judge it.
+Unknown slugs (``gpt-4o``, ``grok-99``) are refused by the request layer before anything is paid,
+unless the caller opts in (``allow_unknown_model=True`` on a request, ``allow_unknown_models=True``
+on the framework models): a typo must not become a paid HTTP 400. :func:`get_model_info` still
+returns a fallback for them, marked ``known=False`` and with ``context_window=0`` (unknown, never an
+invented figure).
+
+**Sources and dates.** Every row names where its facts come from (``source``) and when they were
+last checked (``as_of``); the tags (X1..X20, L1..L10) resolve in
+``/work/shared/reference/locus-2026-12.md`` §9, the older facts in ``grok-api.md`` §3.
+
+**Withdrawn slugs.** A third-party notice (2026-11-27, [X7]) says ``grok-build-0.1`` reached end of
+life on 2026-11-19 and that ``grok-code-fast-1`` had been redirected to it; xAI's own May-15 page
+[X8] maps ``grok-code-fast-1`` to ``grok-4.3``. The conflict is unresolved, and either way a call
+may be a paid failure, so both are ``withdrawn``: refused before paying unless the caller opts in
+exactly as for an unknown model.
 """
 
 from __future__ import annotations
@@ -61,6 +74,13 @@ class ModelInfo:
     retired: bool = False
     known: bool = True
     default_reasoning_effort: str | None = None
+    #: Why the slug is refused by default although it is in the table (``None``: usable).
+    withdrawn: str | None = None
+    #: Where the row's facts come from and when they were checked (see the module docstring).
+    source: str = ""
+    as_of: str = ""
+    #: Image models only: accepts ``quality``/``resolution``, the 2.0 aspect ratios and several edit sources.
+    image_v2: bool = False
 
     @property
     def redirected(self) -> bool:
@@ -80,6 +100,9 @@ def _chat(
     grok4_family: bool = False,
     rejects_stop: bool = True,
     default_effort: str | None = None,
+    source: str,
+    as_of: str,
+    withdrawn: str | None = None,
 ) -> ModelInfo:
     return ModelInfo(
         name=name,
@@ -94,10 +117,13 @@ def _chat(
         kind="chat",
         retired=served_as is not None and served_as != name,
         default_reasoning_effort=default_effort,
+        source=source,
+        as_of=as_of,
+        withdrawn=withdrawn,
     )
 
 
-def _image(name: str, served_as: str | None = None) -> ModelInfo:
+def _image(name: str, served_as: str | None = None, *, source: str, as_of: str, v2: bool = False) -> ModelInfo:
     return ModelInfo(
         name=name,
         context_window=0,
@@ -110,14 +136,23 @@ def _image(name: str, served_as: str | None = None) -> ModelInfo:
         rejects_stop=False,
         kind="image",
         retired=served_as is not None and served_as != name,
+        source=source,
+        as_of=as_of,
+        image_v2=v2,
     )
 
 
 _G43 = "grok-4.3"
+_IMG2 = "grok-imagine-image-2.0"
+_MAY15 = "xAI May-15 retirement notice [X8]; Locus traffic 2026-06 [L5]"
+_WITHDRAWN = (
+    "reported end of life on 2026-11-19 by a third party [X7], while xAI's own notice [X8] says"
+    " grok-code-fast-1 is served as grok-4.3; unresolved, so a call may be a paid failure"
+)
 
 _MODELS: tuple[ModelInfo, ...] = (
     # Retired 2026-05-15; served as grok-4.3 (reasoning slugs at effort low, others at effort none).
-    _chat("grok-3", 131_072, 8_192, reasoning=False, image_input=False, served_as=_G43),
+    _chat("grok-3", 131_072, 8_192, reasoning=False, image_input=False, served_as=_G43, source=_MAY15, as_of="2026-12"),
     _chat(
         "grok-3-mini",
         131_072,
@@ -127,6 +162,8 @@ _MODELS: tuple[ModelInfo, ...] = (
         effort=("low", "high"),
         served_as=_G43,
         default_effort="low",
+        source=_MAY15,
+        as_of="2026-12",
     ),
     _chat(
         "grok-4-0709",
@@ -137,6 +174,8 @@ _MODELS: tuple[ModelInfo, ...] = (
         served_as=_G43,
         grok4_family=True,
         default_effort="low",
+        source=_MAY15,
+        as_of="2026-12",
     ),
     _chat(
         "grok-4-1-fast-reasoning",
@@ -147,6 +186,8 @@ _MODELS: tuple[ModelInfo, ...] = (
         served_as=_G43,
         grok4_family=True,
         default_effort="low",
+        source=_MAY15,
+        as_of="2026-12",
     ),
     _chat(
         "grok-4-1-fast-non-reasoning",
@@ -156,6 +197,8 @@ _MODELS: tuple[ModelInfo, ...] = (
         image_input=True,
         served_as=_G43,
         grok4_family=True,
+        source=_MAY15,
+        as_of="2026-12",
     ),
     _chat(
         "grok-code-fast-1",
@@ -165,6 +208,9 @@ _MODELS: tuple[ModelInfo, ...] = (
         image_input=False,
         served_as=_G43,
         default_effort="low",
+        source="[X8] (served as grok-4.3) vs [X7] (not served since 2026-11-19)",
+        as_of="2026-12",
+        withdrawn=_WITHDRAWN,
     ),
     # Current models.
     _chat(
@@ -176,6 +222,8 @@ _MODELS: tuple[ModelInfo, ...] = (
         effort=("none", "low", "medium", "high"),
         grok4_family=True,
         default_effort="low",
+        source="models.dev grok-4.3 [X4b]; grok-api.md §3.1",
+        as_of="2026-12",
     ),
     _chat(
         "grok-4.20-0309-reasoning",
@@ -185,6 +233,8 @@ _MODELS: tuple[ModelInfo, ...] = (
         image_input=True,
         grok4_family=True,
         default_effort="low",
+        source="docs.x.ai grok-4.20-0309 [X2]",
+        as_of="2026-12",
     ),
     _chat(
         "grok-4.20-0309-non-reasoning",
@@ -194,9 +244,22 @@ _MODELS: tuple[ModelInfo, ...] = (
         image_input=True,
         grok4_family=True,
         rejects_stop=False,
+        source="docs.x.ai grok-4.20-0309 [X2]",
+        as_of="2026-12",
     ),
-    # Max output is not published for grok-build-0.1 / grok-4.5; 30k mirrors the other current models.
-    _chat("grok-build-0.1", 256_000, 30_000, reasoning=True, image_input=True, default_effort="low"),
+    # Max output is not published for grok-build-0.1 / grok-4.5 / grok-4.6; 30k mirrors the other
+    # current models. grok-4.7: 500k per models.dev, 200k per Venice; the lower figure is kept.
+    _chat(
+        "grok-build-0.1",
+        256_000,
+        30_000,
+        reasoning=True,
+        image_input=True,
+        default_effort="low",
+        source="grok-api.md §3.1; end of life per [X7] (third party)",
+        as_of="2026-12",
+        withdrawn=_WITHDRAWN,
+    ),
     _chat(
         "grok-4.5",
         500_000,
@@ -206,10 +269,41 @@ _MODELS: tuple[ModelInfo, ...] = (
         effort=("low", "medium", "high"),
         grok4_family=True,
         default_effort="high",
+        source="models.dev grok-4.5 [X5]; [X11b]",
+        as_of="2026-12",
     ),
-    _image("grok-imagine-image"),
-    _image("grok-imagine-image-quality"),
-    _image("grok-imagine-image-pro", served_as="grok-imagine-image-quality"),
+    # grok-4.6 effort: models.dev says low|medium|high, xai-sdk 1.18 says xhigh is "supported by
+    # models such as grok-4.6" [X12]. The documented set is kept: refusing xhigh locally costs
+    # nothing, sending it to a model that rejects it costs a paid HTTP 400.
+    _chat(
+        "grok-4.6",
+        500_000,
+        30_000,
+        reasoning=True,
+        image_input=True,
+        effort=("low", "medium", "high"),
+        grok4_family=True,
+        default_effort="high",
+        source="models.dev grok-4.6 [X4]; xai-sdk 1.18 changelog [X12]",
+        as_of="2026-12",
+    ),
+    _chat(
+        "grok-4.7",
+        500_000,
+        200_000,
+        reasoning=True,
+        image_input=True,
+        effort=("low", "medium", "high", "xhigh"),
+        grok4_family=True,
+        default_effort="high",
+        source="models.dev grok-4.7 [X3]; litellm #42287 [X6]; Venice [X20]",
+        as_of="2026-12",
+    ),
+    _image("grok-imagine-image", source="grok-api.md §3.4; unaffected by the Nov-2 change [X1]", as_of="2026-12"),
+    _image(_IMG2, source="docs.x.ai imagine-image-quality-nov-2 [X1]; xai-sdk 1.19 [X12]", as_of="2026-12", v2=True),
+    # Retired 2026-11-02: both now served as grok-imagine-image-2.0 at quality "low" [X1].
+    _image("grok-imagine-image-quality", served_as=_IMG2, source="[X1]", as_of="2026-12", v2=True),
+    _image("grok-imagine-image-pro", served_as=_IMG2, source="[X1]; [X8]", as_of="2026-12", v2=True),
     ModelInfo(
         name=TTS_MODEL,
         context_window=0,
@@ -221,6 +315,8 @@ _MODELS: tuple[ModelInfo, ...] = (
         grok4_family=False,
         rejects_stop=False,
         kind="tts",
+        source="docs.x.ai text-to-speech [X13]",
+        as_of="2026-12",
     ),
 )
 
@@ -231,7 +327,12 @@ ALIASES: dict[str, str] = {
     "grok-4": "grok-4-0709",
     "grok-4.20-reasoning": "grok-4.20-0309-reasoning",
     "grok-4.20-non-reasoning": "grok-4.20-0309-non-reasoning",
+    # docs.x.ai grok-4.20-0309 [X2]; the grok-4.20-beta* family is handled in canonical_name.
+    "grok-4.20": "grok-4.20-0309-reasoning",
+    "grok-4.20-0309": "grok-4.20-0309-reasoning",
+    "grok-4.20-reasoning-latest": "grok-4.20-0309-reasoning",
 }
+_BETA_ALIAS_PREFIX = "grok-4.20-beta"
 
 #: Grok-4-family slugs Locus documents for /grok/web-search, /grok/x-search and /grok/code-execution.
 #: Newer Grok-4-family models (grok-4.3, grok-4.20, grok-4.5) are allowed too but untested via Locus.
@@ -245,18 +346,22 @@ LOCUS_GROK4_MODELS: tuple[str, ...] = (
 def canonical_name(name: str) -> str:
     """Resolve an alias (``grok-4`` -> ``grok-4-0709``); other names come back stripped, as given."""
     key = name.strip()
+    if key.lower().startswith(_BETA_ALIAS_PREFIX):
+        return "grok-4.20-0309-reasoning"
     return ALIASES.get(key.lower(), ALIASES.get(key, key))
 
 
 def get_model_info(name: str) -> ModelInfo:
     """Facts for ``name``; never raises.
 
-    Unknown slugs get a permissive fallback so new xAI models work without a release:
+    Unknown slugs get a fallback marked ``known=False`` (the request layer refuses them unless the
+    caller opts in, see the module docstring). For an opted-in call it is permissive where xAI
+    judges anyway and safe where money is at stake:
 
     * ``grok-imagine*`` / ``*image*``: an image model served as itself;
-    * anything else: a chat model assumed to reason (so ``stop`` is dropped, which is the safe side),
+    * anything else: a chat model assumed to reason (so ``stop`` is dropped, with a warning),
       Grok-4-family-like (allowed on search/code endpoints), image-capable, accepting every effort
-      level (xAI validates), with a conservative 256k context / 30k output. ``known`` is False.
+      level (xAI validates). Context window and max output are 0: unknown, not invented.
     """
     key = canonical_name(name)
     info = MODELS.get(key) or MODELS.get(key.lower())
@@ -264,11 +369,11 @@ def get_model_info(name: str) -> ModelInfo:
         return info
     lowered = key.lower()
     if "imagine" in lowered or "image" in lowered:
-        return replace(_image(key), known=False)
+        return replace(_image(key, source="", as_of=""), known=False)
     return ModelInfo(
         name=key,
-        context_window=256_000,
-        max_output_tokens=30_000,
+        context_window=0,
+        max_output_tokens=0,
         reasoning=True,
         image_input=True,
         reasoning_effort_levels=ALL_EFFORT_LEVELS,
@@ -281,9 +386,22 @@ def get_model_info(name: str) -> ModelInfo:
 
 
 def grok4_family_models() -> tuple[str, ...]:
-    """Known slugs allowed on the search and code-execution endpoints (for error messages)."""
-    return tuple(m.name for m in _MODELS if m.grok4_family)
+    """Known, usable slugs allowed on the search and code-execution endpoints (for error messages)."""
+    return tuple(m.name for m in _MODELS if m.grok4_family and not m.withdrawn)
 
 
 def models_of_kind(kind: ModelKind) -> tuple[str, ...]:
-    return tuple(m.name for m in _MODELS if m.kind == kind)
+    return tuple(m.name for m in _MODELS if m.kind == kind and not m.withdrawn)
+
+
+def unusable_reason(info: ModelInfo) -> str | None:
+    """Why a request naming ``info`` is refused unless the caller opts in (``None``: it is usable)."""
+    if not info.known:
+        current = ", ".join(m.name for m in _MODELS if m.kind == info.kind and not m.retired and not m.withdrawn)
+        return (
+            f"{info.name!r} is not a known Grok {info.kind} model (known current ones: {current});"
+            " check the spelling, or pass allow_unknown_models=True to send it anyway"
+        )
+    if info.withdrawn:
+        return f"{info.name!r} is withdrawn: {info.withdrawn}; use grok-4.3, or pass allow_unknown_models=True"
+    return None

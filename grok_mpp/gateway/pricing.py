@@ -39,9 +39,10 @@ from grok_mpp.units import BASE_UNITS_PER_USD
 PRICING_SOURCE = (
     "docs.x.ai/developers/pricing (model pages, 'Tool Invocation Costs', images, text-to-speech) and the"
     " 2026-05-15 retirement/redirect notice, as summarized in /work/shared/reference/grok-api.md"
-    " §3.1, §2.5, §3.4, §3.5 and §5.3"
+    " §3.1, §2.5, §3.4, §3.5 and §5.3, updated from /work/shared/reference/locus-2026-12.md §4 and §7"
+    " (each row names its own source tag and date)"
 )
-PRICING_DATE = "2026-10"
+PRICING_DATE = "2026-12"
 
 _PER_MILLION = Decimal(1_000_000)
 
@@ -63,6 +64,9 @@ class ModelPricing:
     #: Prompt size (tokens) from which ``long_context`` rates apply to the whole request.
     long_context_min_tokens: int | None = None
     known: bool = True
+    #: Where the row comes from and when it was checked (tags resolve in locus-2026-12.md §9).
+    source: str = ""
+    as_of: str = ""
 
     def rates_for(self, prompt_tokens: int) -> TokenRates:
         if self.long_context and self.long_context_min_tokens and prompt_tokens >= self.long_context_min_tokens:
@@ -77,33 +81,64 @@ def _r(inp: str, cached: str, out: str) -> TokenRates:
 _G43_RATES = _r("1.25", "0.20", "2.50")
 _G43_LONG = _r("2.50", "0.40", "5.00")
 
+_G45_RATES = _r("2.00", "0.50", "6.00")
+_G45_LONG = _r("4.00", "1.00", "12.00")
+_OLD = "grok-api.md §3.1 (pre-retirement list price)"
+
+
+def _p(
+    model: str,
+    rates: TokenRates,
+    long: TokenRates | None = None,
+    threshold: int | None = None,
+    *,
+    source: str,
+    as_of: str = "2026-12",
+) -> ModelPricing:
+    return ModelPricing(model, rates, long, threshold, source=source, as_of=as_of)
+
+
 TOKEN_PRICING: dict[str, ModelPricing] = {
     p.model: p
     for p in (
-        ModelPricing("grok-3", _r("3.00", "0.75", "15.00")),
-        ModelPricing("grok-3-mini", _r("0.30", "0.075", "0.50")),
+        _p("grok-3", _r("3.00", "0.75", "15.00"), source=_OLD, as_of="2026-10"),
+        _p("grok-3-mini", _r("0.30", "0.075", "0.50"), source=_OLD, as_of="2026-10"),
         # ">128k doubles" -> the tier starts at 128,001 prompt tokens.
-        ModelPricing("grok-4-0709", _r("3.00", "0.75", "15.00"), _r("6.00", "1.50", "30.00"), 128_001),
-        ModelPricing("grok-4-1-fast-reasoning", _r("0.20", "0.05", "0.50")),
-        ModelPricing("grok-4-1-fast-non-reasoning", _r("0.20", "0.05", "0.50")),
-        ModelPricing("grok-code-fast-1", _r("0.20", "0.02", "1.50")),
-        ModelPricing("grok-4.3", _G43_RATES, _G43_LONG, 200_000),
-        # grok-api.md says "tiered >=200k" without the long rates; assumed equal to grok-4.3's.
-        ModelPricing("grok-4.20-0309-reasoning", _G43_RATES, _G43_LONG, 200_000),
-        ModelPricing("grok-4.20-0309-non-reasoning", _G43_RATES, _G43_LONG, 200_000),
-        ModelPricing("grok-build-0.1", _r("1.00", "0.20", "2.00")),
-        ModelPricing("grok-4.5", _r("2.00", "0.50", "6.00")),
+        _p(
+            "grok-4-0709",
+            _r("3.00", "0.75", "15.00"),
+            _r("6.00", "1.50", "30.00"),
+            128_001,
+            source=_OLD,
+            as_of="2026-10",
+        ),
+        _p("grok-4-1-fast-reasoning", _r("0.20", "0.05", "0.50"), source=_OLD, as_of="2026-10"),
+        _p("grok-4-1-fast-non-reasoning", _r("0.20", "0.05", "0.50"), source=_OLD, as_of="2026-10"),
+        _p("grok-code-fast-1", _r("0.20", "0.02", "1.50"), source=_OLD, as_of="2026-10"),
+        _p("grok-4.3", _G43_RATES, _G43_LONG, 200_000, source="models.dev grok-4.3 [X4b]; [X11]"),
+        # docs.x.ai: "Requests whose prompt reaches 200k tokens are billed at the higher rate for all tokens".
+        _p("grok-4.20-0309-reasoning", _G43_RATES, _G43_LONG, 200_000, source="docs.x.ai grok-4.20-0309 [X2]"),
+        _p("grok-4.20-0309-non-reasoning", _G43_RATES, _G43_LONG, 200_000, source="docs.x.ai grok-4.20-0309 [X2]"),
+        _p("grok-build-0.1", _r("1.00", "0.20", "2.00"), source="grok-api.md §3.1", as_of="2026-10"),
+        _p("grok-4.5", _G45_RATES, _G45_LONG, 200_000, source="models.dev grok-4.5 [X5]; [X11c]"),
+        _p("grok-4.6", _G45_RATES, _G45_LONG, 200_000, source="models.dev grok-4.6 [X4]"),
+        _p("grok-4.7", _G45_RATES, _G45_LONG, 200_000, source="models.dev grok-4.7 [X3]; litellm #42287 [X6]"),
     )
 }
 
-#: Unknown models are priced like the most expensive current model (grok-4.5) so budgets err high.
-FALLBACK_RATES = TOKEN_PRICING["grok-4.5"].rates
+#: Unknown models (opted in) are priced like the most expensive current model so budgets err high;
+#: the long-context tier applies to them too.
+FALLBACK_RATES = TOKEN_PRICING["grok-4.7"].rates
 
-#: USD per generated image, by served model. Edits also bill the input image.
+#: USD per generated image, by served model. Edits also bill the input image. Since 2026-11-02
+#: -quality and -pro are served (and billed) as grok-imagine-image-2.0 at quality "low" [X1]; the
+#: 2.0 "low" price is models.dev's $0.04 [X13b]. The 2.0 price at quality "medium" or 2k resolution
+#: is unpublished, so estimates use FALLBACK_IMAGE_PRICE (the old -pro price) for those: high side.
 IMAGE_PRICES: dict[str, Decimal] = {
-    "grok-imagine-image": Decimal("0.02"),
-    "grok-imagine-image-quality": Decimal("0.05"),
-    "grok-imagine-image-pro": Decimal("0.07"),  # pre-retirement price; now served as -quality
+    "grok-imagine-image": Decimal("0.02"),  # grok-api.md §3.4
+    "grok-imagine-image-2.0": Decimal("0.04"),  # [X13b], 2026-12
+    "grok-imagine-image-quality": Decimal("0.05"),  # pre-2026-11-02 price; now served as 2.0
+    "grok-imagine-image-pro": Decimal("0.07"),  # pre-retirement price; now served as 2.0
 }
 FALLBACK_IMAGE_PRICE = Decimal("0.07")
 
@@ -151,7 +186,8 @@ def pricing_for(model: str) -> ModelPricing:
     found = TOKEN_PRICING.get(served)
     if found is not None:
         return found
-    return ModelPricing(served, FALLBACK_RATES, known=False)
+    top = TOKEN_PRICING["grok-4.7"]
+    return ModelPricing(served, FALLBACK_RATES, top.long_context, top.long_context_min_tokens, known=False)
 
 
 def token_cost_usd(
@@ -189,14 +225,17 @@ def cost_from_usage(model: str, usage: Usage) -> int:
     )
 
 
-def image_price_usd(model: str) -> Decimal:
+def image_price_usd(model: str, *, premium: bool = False) -> Decimal:
+    """Per-image price of the served model; ``premium`` (2.0 at quality medium or 2k) errs high."""
     served = get_model_info(model).served_as
+    if premium:
+        return max(IMAGE_PRICES.get(served, FALLBACK_IMAGE_PRICE), FALLBACK_IMAGE_PRICE)
     return IMAGE_PRICES.get(served, FALLBACK_IMAGE_PRICE)
 
 
-def image_cost(model: str, images: int) -> int:
+def image_cost(model: str, images: int, *, premium: bool = False) -> int:
     """Flat per-image price (served model) times the number of billed images, in base units."""
-    return usd_to_base_units_ceil(image_price_usd(model) * images)
+    return usd_to_base_units_ceil(image_price_usd(model, premium=premium) * images)
 
 
 def tts_cost(characters: int) -> int:
@@ -311,11 +350,11 @@ def estimate_request(request: GrokRequest) -> Estimate:
             server_tool_calls=tool_calls,
         )
     if isinstance(request, ImageGenerateRequest | ImageEditRequest):
-        billed = request.image_count + (1 if isinstance(request, ImageEditRequest) else 0)
+        billed = request.image_count + (request.source_count if isinstance(request, ImageEditRequest) else 0)
         return Estimate(
             input_tokens=0,
             output_tokens=0,
-            amount=image_cost(request.model, billed),
+            amount=image_cost(request.model, billed, premium=request.premium),
             model=request.model,
             served_model=get_model_info(request.model).served_as,
             images=billed,

@@ -31,10 +31,14 @@ from grok_mpp.gateway.requests.base import GrokRequest, _fail, _invalid, _serial
 from grok_mpp.gateway.requests.chat import ChatRequest, _ChatLike
 from grok_mpp.gateway.requests.images import (
     IMAGE_ASPECT_RATIOS,
+    MAX_EDIT_SOURCES,
     MAX_IMAGES,
+    V2_ASPECT_RATIOS,
     AspectRatio,
     ImageEditRequest,
     ImageGenerateRequest,
+    ImageQuality,
+    ImageResolution,
     ImageResponseFormat,
     image_edit_source_body,
 )
@@ -65,6 +69,7 @@ from grok_mpp.gateway.requests.server_tools import (
     search_filters_body,
 )
 from grok_mpp.gateway.requests.tts import (
+    BIT_RATES,
     MAX_TTS_CHARS,
     TTS_VOICES,
     Codec,
@@ -75,7 +80,9 @@ from grok_mpp.gateway.requests.tts import (
 )
 
 __all__ = [
+    "BIT_RATES",
     "IMAGE_ASPECT_RATIOS",
+    "MAX_EDIT_SOURCES",
     "MAX_IMAGES",
     "MAX_SEARCH_DOMAINS",
     "MAX_TTS_CHARS",
@@ -83,6 +90,7 @@ __all__ = [
     "REQUEST_TYPES",
     "SEARCH_FILTER_KEY",
     "TTS_VOICES",
+    "V2_ASPECT_RATIOS",
     "AnyRequest",
     "AspectRatio",
     "AssistantToolCall",
@@ -97,6 +105,8 @@ __all__ = [
     "ImageEditRequest",
     "ImageGenerateRequest",
     "ImagePart",
+    "ImageQuality",
+    "ImageResolution",
     "ImageResponseFormat",
     "ImageURL",
     "JsonSchemaFormat",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from grok_mpp.gateway.catalog import DEFAULT_CHAT_MODEL, ModelInfo, get_model_info
+from grok_mpp.gateway.catalog import DEFAULT_CHAT_MODEL, ModelInfo, get_model_info, unusable_reason
 from grok_mpp.gateway.requests.base import GrokRequest, _fail
 from grok_mpp.gateway.requests.messages import (
     FunctionTool,
@@ -15,6 +15,10 @@ from grok_mpp.gateway.requests.messages import (
     ToolChoice,
     _check_tool_choice,
 )
+
+#: xAI's documented bounds for ``n`` (completions per call) and ``top_logprobs``.
+MAX_CHOICES = 128
+MAX_TOP_LOGPROBS = 8
 
 _PENALTY_NOTE = "{name}={value} dropped: current xAI models reject it (HTTP 400 'does not support parameter')"
 
@@ -29,6 +33,8 @@ class _ChatLike(GrokRequest):
     # Accepted so framework code can pass them through, but never sent (see module docstring).
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
     frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    #: Not sent: opts in to a model slug the catalog does not know (or lists as withdrawn).
+    allow_unknown_models: bool = False
 
     @property
     def info(self) -> ModelInfo:
@@ -44,6 +50,13 @@ class _ChatLike(GrokRequest):
         if info.kind != "chat":
             raise _fail(f"{v!r} is an {info.kind} model; chat routes need a chat model such as {DEFAULT_CHAT_MODEL!r}")
         return v
+
+    @model_validator(mode="after")
+    def _usable_model(self) -> Self:
+        reason = unusable_reason(self.info)
+        if reason is not None and not self.allow_unknown_models:
+            raise _fail(reason, field="model")
+        return self
 
     @model_validator(mode="after")
     def _max_tokens_fits(self) -> Self:
@@ -88,7 +101,10 @@ class ChatRequest(_ChatLike):
     endpoint: ClassVar[str] = "/grok/chat"
 
     top_p: float | None = Field(default=None, ge=0, le=1)
-    n: int | None = Field(default=None, ge=1)
+    n: int | None = Field(default=None, ge=1, le=MAX_CHOICES)
+    seed: int | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=MAX_TOP_LOGPROBS)
     stop: str | list[str] | None = None
     tools: list[FunctionTool] | None = None
     tool_choice: ToolChoice | None = None
@@ -126,6 +142,8 @@ class ChatRequest(_ChatLike):
                     field="reasoning_effort",
                 )
         _check_tool_choice(self.tools, self.tool_choice)
+        if self.top_logprobs is not None and not self.logprobs:
+            raise _fail("top_logprobs needs logprobs=True; set both or neither", field="top_logprobs")
         return self
 
     def _payload(self) -> dict[str, Any]:
@@ -135,6 +153,12 @@ class ChatRequest(_ChatLike):
             body["top_p"] = self.top_p
         if self.n is not None and self.n != 1:
             body["n"] = self.n
+        if self.seed is not None:
+            body["seed"] = self.seed
+        if self.logprobs is not None:
+            body["logprobs"] = self.logprobs
+        if self.top_logprobs is not None:
+            body["top_logprobs"] = self.top_logprobs
         if self.stop is not None:
             if info.rejects_stop:
                 self._drop(

@@ -23,7 +23,8 @@ from grok_mpp.gateway.requests.chat import _ChatLike
 from grok_mpp.gateway.requests.messages import FunctionTool, ToolChoice, _check_tool_choice
 
 MAX_SEARCH_DOMAINS = 5
-MAX_X_HANDLES = 10
+#: docs.x.ai x_search: at most 20 handles (10 only in the Vercel AI SDK) [locus-2026-12.md X9].
+MAX_X_HANDLES = 20
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")

@@ -17,6 +17,7 @@ from grok_mpp.gateway.catalog import (
     canonical_name,
     get_model_info,
     grok4_family_models,
+    unusable_reason,
 )
 from grok_mpp.gateway.results import (
     ChatResult,
@@ -51,7 +52,8 @@ def test_defaults_match_the_research_notes() -> None:
 def test_retired_slugs_are_redirected(name: str) -> None:
     info = get_model_info(name)
     assert info.known and info.retired and info.redirected
-    assert info.served_as in ("grok-4.3", "grok-imagine-image-quality")
+    assert info.served_as in ("grok-4.3", "grok-imagine-image-2.0")
+    assert info.source and info.as_of
 
 
 @pytest.mark.parametrize(
@@ -88,17 +90,34 @@ def test_grok4_family_list_includes_locus_listed_models() -> None:
     assert "grok-3-mini" not in family and "grok-imagine-image" not in family
 
 
-def test_unknown_chat_slug_gets_permissive_fallback() -> None:
+def test_unknown_chat_slug_gets_permissive_fallback_without_an_invented_context() -> None:
     info = get_model_info("grok-5-preview")
     assert not info.known and info.kind == "chat"
     assert info.reasoning and info.grok4_family and info.rejects_stop
     assert "xhigh" in info.reasoning_effort_levels
     assert info.served_as == "grok-5-preview"
+    assert info.context_window == 0 and info.max_output_tokens == 0
+    assert "not a known Grok chat model" in (unusable_reason(info) or "")
 
 
 def test_unknown_image_slug_is_an_image_model() -> None:
-    info = get_model_info("grok-imagine-image-2.0")
+    info = get_model_info("grok-imagine-image-3.0")
     assert info.kind == "image" and not info.known
+
+
+def test_every_row_names_a_source_and_a_date() -> None:
+    for info in MODELS.values():
+        assert info.source and info.as_of.startswith("2026-"), info.name
+
+
+def test_new_models_from_the_2026_12_research() -> None:
+    for name in ("grok-4.6", "grok-4.7"):
+        info = get_model_info(name)
+        assert info.known and info.context_window == 500_000 and info.grok4_family and unusable_reason(info) is None
+    assert get_model_info("grok-4.7").reasoning_effort_levels == ("low", "medium", "high", "xhigh")
+    assert get_model_info("grok-imagine-image-2.0").image_v2
+    assert get_model_info("grok-imagine-image-quality").served_as == "grok-imagine-image-2.0"
+    assert get_model_info("grok-4.20").name == "grok-4.20-0309-reasoning"
 
 
 # --- results --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from grok_mpp.gateway.parsing import parse_chat
 from grok_mpp.gateway.pricing import (
     PRICING_DATE,
     PRICING_SOURCE,
+    TOKEN_PRICING,
     Estimate,
     cost_from_usage,
     estimate_request,
@@ -47,7 +48,17 @@ def base_units(usd: Decimal) -> int:
 
 def test_source_and_date_are_documented() -> None:
     assert "docs.x.ai" in PRICING_SOURCE and "grok-api.md" in PRICING_SOURCE
-    assert PRICING_DATE == "2026-10"
+    assert PRICING_DATE == "2026-12" and "locus-2026-12.md" in PRICING_SOURCE
+    for row in TOKEN_PRICING.values():
+        assert row.source and row.as_of.startswith("2026-"), row.model
+
+
+@pytest.mark.parametrize("model", ["grok-4.5", "grok-4.6", "grok-4.7"])
+def test_long_context_tier_doubles_from_200k(model: str) -> None:
+    short = cost_from_usage(model, Usage.of(199_999, 1_000))
+    long = cost_from_usage(model, Usage.of(200_000, 1_000))
+    assert short == base_units((199_999 * Decimal(2) + 1_000 * Decimal(6)) / M)
+    assert long == base_units((200_000 * Decimal(4) + 1_000 * Decimal(12)) / M)
 
 
 def test_real_sample_matches_xai_ticks_exactly(locus_chat_sample: dict[str, Any]) -> None:
@@ -102,8 +113,11 @@ def test_tool_and_source_fees_are_added() -> None:
 
 def test_image_and_tts_prices() -> None:
     assert image_cost("grok-imagine-image", 3) == 60_000  # 3 x $0.02
-    assert image_cost("grok-imagine-image-quality", 1) == 50_000
-    assert image_cost("grok-imagine-image-pro", 1) == 50_000  # served as -quality
+    # since 2026-11-02 -quality and -pro are served and billed as grok-imagine-image-2.0 ($0.04)
+    assert image_cost("grok-imagine-image-quality", 1) == 40_000
+    assert image_cost("grok-imagine-image-pro", 1) == 40_000
+    assert image_cost("grok-imagine-image-2.0", 1) == 40_000
+    assert image_cost("grok-imagine-image-2.0", 1, premium=True) == 70_000  # unpublished tier: high side
     assert tts_cost(15_000) == 63_000  # 15k x $4.20 / 1M
     assert tts_cost(108) == 454  # $0.0004536 rounded up
 

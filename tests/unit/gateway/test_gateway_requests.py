@@ -99,15 +99,15 @@ def test_empty_messages_rejected() -> None:
 
 
 def test_unknown_field_is_refused_with_allowed_list_and_extra_body_hint() -> None:
-    err = invalid(ChatRequest, messages=USER, seed=7)
+    err = invalid(ChatRequest, messages=USER, sede=7)
     text = str(err)
-    assert "seed" in text and "unknown field" in text and "extra_body" in text
+    assert "sede" in text and "unknown field" in text and "extra_body" in text
     assert "temperature" in text  # the allowed list is shown
 
 
 def test_extra_body_is_merged_when_opted_in() -> None:
-    req = ChatRequest(messages=USER, extra_body={"seed": 7})
-    assert body(req)["seed"] == 7
+    req = ChatRequest(messages=USER, extra_body={"user": "u-7"})
+    assert body(req)["user"] == "u-7"
 
 
 def test_extra_body_cannot_smuggle_validated_fields() -> None:
@@ -250,9 +250,53 @@ def test_reasoning_effort_rejected(model: str, effort: str, needle: str) -> None
     assert "reasoning_effort" in str(err) and needle in str(err)
 
 
-def test_unknown_future_model_accepts_effort_and_drops_stop() -> None:
-    req = ChatRequest(model="grok-9", messages=USER, reasoning_effort="xhigh", stop="x")
+def test_unknown_future_model_accepts_effort_and_drops_stop_when_opted_in() -> None:
+    req = ChatRequest(model="grok-9", messages=USER, reasoning_effort="xhigh", stop="x", allow_unknown_models=True)
     assert body(req)["reasoning_effort"] == "xhigh" and "stop" not in body(req)
+    assert "allow_unknown_models" not in body(req)  # the opt-in is never sent
+    assert any("stop dropped" in note for note in req.dropped)
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "grok-99", "grok-3-minii"])
+def test_unknown_model_is_refused_before_paying(model: str) -> None:
+    err = invalid(ChatRequest, model=model, messages=USER)
+    assert "not a known Grok chat model" in str(err) and "allow_unknown_models" in str(err)
+    assert err.context.get("fields") == ["model"]
+
+
+@pytest.mark.parametrize("cls", [WebSearchRequest, CodeExecutionRequest, XSearchRequest])
+def test_unknown_model_is_refused_on_server_tool_routes(cls: type) -> None:
+    assert "not a known Grok" in str(invalid(cls, model="gpt-4o", messages=USER))
+
+
+@pytest.mark.parametrize("model", ["grok-build-0.1", "grok-code-fast-1"])
+def test_withdrawn_slugs_are_refused_with_the_conflict_named(model: str) -> None:
+    text = str(invalid(ChatRequest, model=model, messages=USER))
+    assert "withdrawn" in text and "2026-11-19" in text and "grok-4.3" in text
+    assert ChatRequest(model=model, messages=USER, allow_unknown_models=True).model == model
+
+
+@pytest.mark.parametrize("model", ["grok-4.20", "grok-4.20-0309", "grok-4.20-reasoning-latest", "grok-4.20-beta-0309"])
+def test_grok_420_aliases_are_known_and_refuse_effort(model: str) -> None:
+    assert "not supported" in str(invalid(ChatRequest, model=model, messages=USER, reasoning_effort="high"))
+    assert body(ChatRequest(model=model, messages=USER))["model"] == model
+
+
+def test_grok_47_takes_xhigh_and_grok_46_does_not() -> None:
+    assert body(ChatRequest(model="grok-4.7", messages=USER, reasoning_effort="xhigh"))["reasoning_effort"] == "xhigh"
+    assert "xhigh" in str(invalid(ChatRequest, model="grok-4.6", messages=USER, reasoning_effort="xhigh"))
+    assert "none" in str(invalid(ChatRequest, model="grok-4.7", messages=USER, reasoning_effort="none"))
+
+
+def test_seed_logprobs_top_logprobs_and_n_are_sent() -> None:
+    req = ChatRequest(messages=USER, seed=7, logprobs=True, top_logprobs=3, n=2, top_p=0.5)
+    sent = body(req)
+    assert (sent["seed"], sent["logprobs"], sent["top_logprobs"], sent["n"], sent["top_p"]) == (7, True, 3, 2, 0.5)
+
+
+def test_top_logprobs_needs_logprobs_and_is_bounded() -> None:
+    assert "needs logprobs" in str(invalid(ChatRequest, messages=USER, top_logprobs=2))
+    assert "top_logprobs" in str(invalid(ChatRequest, messages=USER, logprobs=True, top_logprobs=9))
 
 
 # --- tools and response format ------------------------------------------------------------------
@@ -416,7 +460,7 @@ def test_x_search_filters_serialize() -> None:
     ("kwargs", "field", "needle"),
     [
         ({"allowed_x_handles": ["a"], "excluded_x_handles": ["b"]}, "allowed_x_handles", "mutually exclusive"),
-        ({"excluded_x_handles": [f"h{i}" for i in range(11)]}, "excluded_x_handles", "at most 10"),
+        ({"excluded_x_handles": [f"h{i}" for i in range(21)]}, "excluded_x_handles", "at most 20"),
         ({"allowed_x_handles": ["not a handle"]}, "allowed_x_handles", "not an X handle"),
         ({"allowed_x_handles": ["waytoolonghandle_x"]}, "allowed_x_handles", "not an X handle"),
         ({"from_date": "2026/01/01"}, "from_date", "YYYY-MM-DD"),
@@ -569,3 +613,51 @@ def test_chat_wire_body_round_trips_through_the_model() -> None:
     )
     again = ChatRequest.model_validate(json.loads(req.to_body()))
     assert again.to_body() == req.to_body()
+
+
+# --- 2026-12 catalog: image 2.0, TTS ulaw / bit_rate -------------------------------------------------
+
+
+def test_image_2_quality_resolution_and_new_ratios_are_sent() -> None:
+    req = ImageGenerateRequest(
+        prompt="a cat", model="grok-imagine-image-2.0", quality="medium", resolution="2k", aspect_ratio="21:9"
+    )
+    sent = body(req)
+    assert (sent["quality"], sent["resolution"], sent["aspect_ratio"]) == ("medium", "2k", "21:9")
+    assert req.premium
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"quality": "low"}, "quality"),
+        ({"resolution": "2k"}, "resolution"),
+        ({"aspect_ratio": "5:2"}, "aspect_ratio"),
+    ],
+)
+def test_image_2_options_are_refused_on_image_1(kwargs: dict[str, Any], needle: str) -> None:
+    text = str(invalid(ImageGenerateRequest, prompt="a cat", model="grok-imagine-image", **kwargs))
+    assert needle in text and "grok-imagine-image-2.0" in text
+
+
+def test_image_edit_takes_up_to_five_sources_on_2_0() -> None:
+    urls = [f"https://example.com/{i}.png" for i in range(5)]
+    req = ImageEditRequest(prompt="merge", image=urls, model="grok-imagine-image-2.0")
+    assert [s["url"] for s in body(req)["images"]] == urls and req.source_count == 5
+    assert "at most 5" in str(invalid(ImageEditRequest, prompt="x", image=[*urls, urls[0]], model="grok-imagine-image-2.0"))
+    assert "several edit sources" in str(invalid(ImageEditRequest, prompt="x", image=urls[:2]))
+    one = ImageEditRequest(prompt="x", image=urls[:1])
+    assert body(one)["image"] == {"url": urls[0], "type": "image_url"}
+
+
+def test_unknown_image_model_is_refused_unless_opted_in() -> None:
+    assert "allow_unknown_models" in str(invalid(ImageGenerateRequest, prompt="x", model="grok-imagine-image-9"))
+    req = ImageGenerateRequest(prompt="x", model="grok-imagine-image-9", allow_unknown_models=True)
+    assert "allow_unknown_models" not in body(req)
+
+
+def test_tts_ulaw_and_bit_rate() -> None:
+    assert body(TTSRequest(text="hi", codec="ulaw"))["output_format"] == {"codec": "ulaw"}
+    assert body(TTSRequest(text="hi", codec="mp3", bit_rate=128_000))["output_format"]["bit_rate"] == 128_000
+    assert "only applies to codec 'mp3'" in str(invalid(TTSRequest, text="hi", codec="wav", bit_rate=64_000))
+    assert "bit_rate must be one of" in str(invalid(TTSRequest, text="hi", bit_rate=100))
