@@ -13,6 +13,10 @@ depends on:
    this chunk only because LangChain sums integers when merging chunks.
 
 Every chunk carries ``model_provider`` (merged as-is) so the content-block translator applies.
+
+``n > 1`` (``generate``): one ``ChatGeneration`` per choice. Usage and the ``mpp`` payment block
+describe the whole call, so only the first generation carries them (cost callbacks count the
+payment once); every generation carries its own ``finish_reason`` and ``logprobs``.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages.tool import InvalidToolCall, ToolCall, ToolCallChunk, invalid_tool_call, tool_call
-from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
+from langchain_core.outputs import ChatResult as LCChatResult
 
 from grok_mpp.bridge.metadata import citation_dicts, code_execution_dicts, result_metadata, usage_metadata
+from grok_mpp.gateway.requests import GrokRequest
 from grok_mpp.gateway.results import ChatResult
 from langchain_grok_mpp.content import PROVIDER
 
@@ -71,15 +77,53 @@ def _server_tool_calls(result: ChatResult) -> list[dict[str, Any]]:
     return [{**asdict(c), "outputs": list(c.outputs)} for c in result.server_tool_calls]
 
 
-def response_metadata(result: ChatResult) -> dict[str, Any]:
+def response_metadata(result: ChatResult, request: GrokRequest | None = None) -> dict[str, Any]:
     meta = result_metadata(result)
     meta["model_provider"] = PROVIDER
     if result.citations:
         meta["citations"] = citation_dicts(result.citations)
+    if result.logprobs is not None:
+        meta["logprobs"] = result.logprobs
+    if request is not None and request.dropped:
+        meta["dropped_params"] = request.dropped
     return meta
 
 
-def to_message(result: ChatResult) -> AIMessage:
+def _alternative_metadata(result: ChatResult, index: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "model_provider": PROVIDER,
+        "id": result.id,
+        "model_name": result.served_model,
+        "finish_reason": result.finish_reason,
+        "choice_index": index,
+    }
+    if result.logprobs is not None:
+        meta["logprobs"] = result.logprobs
+    return meta
+
+
+def _generation_info(result: ChatResult) -> dict[str, Any]:
+    info: dict[str, Any] = {"finish_reason": result.finish_reason}
+    if result.logprobs is not None:
+        info["logprobs"] = result.logprobs
+    return info
+
+
+def to_chat_result(result: ChatResult, request: GrokRequest | None = None) -> LCChatResult:
+    """All choices as generations (see module docstring); ``llm_output`` names model and usage once."""
+    generations = [ChatGeneration(message=to_message(result, request), generation_info=_generation_info(result))]
+    for index, alt in enumerate(result.alternatives, 1):
+        message = to_message(alt, request)
+        message.usage_metadata = None
+        message.response_metadata = _alternative_metadata(alt, index)
+        generations.append(ChatGeneration(message=message, generation_info=_generation_info(alt)))
+    return LCChatResult(
+        generations=generations,
+        llm_output={"model_name": result.served_model, "token_usage": usage_metadata(result.usage)},
+    )
+
+
+def to_message(result: ChatResult, request: GrokRequest | None = None) -> AIMessage:
     """The complete assistant message for ``invoke``."""
     calls, invalid = _tool_calls(result)
     additional: dict[str, Any] = {}
@@ -94,7 +138,7 @@ def to_message(result: ChatResult) -> AIMessage:
         tool_calls=calls,
         invalid_tool_calls=invalid,
         usage_metadata=usage_metadata(result.usage),  # type: ignore[arg-type]
-        response_metadata=response_metadata(result),
+        response_metadata=response_metadata(result, request),
         id=result.id or None,
     )
 
@@ -118,7 +162,9 @@ def _chunk(**fields: Any) -> ChatGenerationChunk:
     return ChatGenerationChunk(message=AIMessageChunk(response_metadata=meta, **fields))
 
 
-def to_chunks(result: ChatResult) -> Iterator[ChatGenerationChunk]:
+def to_chunks(
+    result: ChatResult, request: GrokRequest | None = None, *, usage: bool = True
+) -> Iterator[ChatGenerationChunk]:
     """The replayed stream described in the module docstring."""
     if result.reasoning:
         yield _chunk(content="", additional_kwargs={"reasoning_content": result.reasoning})
@@ -145,8 +191,8 @@ def to_chunks(result: ChatResult) -> Iterator[ChatGenerationChunk]:
         content="",
         additional_kwargs=_extras(result),
         tool_call_chunks=chunks,
-        usage_metadata=usage_metadata(result.usage),
-        response_metadata=response_metadata(result),
+        usage_metadata=usage_metadata(result.usage) if usage else None,
+        response_metadata=response_metadata(result, request),
         chunk_position="last",
         id=result.id or None,
     )

@@ -4,10 +4,20 @@ A pydantic mixin rather than a nested config object so the standard LangChain co
 keywords work directly (``ChatGrokMPP(model=..., api_key=..., max_price_usd="0.05")``) and so
 ``lc_secrets`` hides the key in ``dumpd``. The gateway clients are built lazily (see
 :mod:`grok_mpp.bridge.clients`), cached in a private attribute and never serialized.
+
+Three promises hold over an object's whole life:
+
+* bad settings (``max_price_usd="abc"``, ``base_url="ftp://x"``) fail at construction;
+* settings changed later (``llm.max_price_usd = ...``, ``model_copy(update=...)``, ``llm.timeout``)
+  apply to the next call: the clients are rebuilt for them, same payer, committed spend kept;
+* ``pickle`` never carries the key: the pickled object pins the payer's address, and the unpickled
+  copy pays only if its process resolves the same wallet (``GROK_MPP_PRIVATE_KEY`` /
+  ``GROK_MPP_KEYSTORE``), else it refuses with a clear error.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +25,7 @@ from typing import Any
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
-from grok_mpp.bridge.clients import GrokClients, usd_setting
+from grok_mpp.bridge.clients import GrokClients, check_client_settings, usd_setting
 from grok_mpp.bridge.retry import acall_with_retries, call_with_retries
 from grok_mpp.errors import GrokMPPError
 from grok_mpp.gateway.requests import GrokRequest
@@ -58,35 +68,74 @@ class GrokMPPSettings(BaseModel):
     """Retries for errors raised before any payment (never for a possibly paid call)."""
 
     _clients: GrokClients | None = PrivateAttr(default=None)
+    _clients_identity: tuple[Any, ...] | None = PrivateAttr(default=None)
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        try:
+            check_client_settings(**self._client_settings())
+        except GrokMPPError as exc:
+            raise to_langchain_error(exc) from exc
 
     @field_validator("max_price_usd", "budget_usd", mode="before")
     @classmethod
     def _usd_as_text(cls, value: Any) -> Any:
         return usd_setting(value)
 
+    def _client_settings(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "chain_id": self.chain_id,
+            "rpc_url": self.rpc_url,
+            "max_price_usd": self.max_price_usd,
+            "budget_usd": self.budget_usd,
+            "ledger": self.spend_guard if self.spend_guard is not None else self.ledger,
+            "timeout": self.request_timeout,
+        }
+
+    def _payer_identity(self) -> tuple[Any, ...]:
+        """Which payer the fields name: a digest of the key (never the key), or the wallet object."""
+        key = self.private_key if self.wallet is None else None
+        digest = hashlib.sha256(key.get_secret_value().encode()).hexdigest() if key is not None else None
+        return (digest, id(self.wallet) if self.wallet is not None else None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the key: the clients pickle as (payer address, settings); see module docstring."""
+        clients = self._grok_clients()
+        state = dict(super().__getstate__())
+        state["__dict__"] = {**state["__dict__"], "private_key": None, "wallet": None}
+        private = dict(state.get("__pydantic_private__") or {})
+        private["_clients"] = clients
+        private["_clients_identity"] = (None, None)
+        state["__pydantic_private__"] = private
+        return state
+
     @property
     def lc_secrets(self) -> dict[str, str]:
         return {"private_key": PRIVATE_KEY_ENV}
 
     def _grok_clients(self) -> GrokClients:
-        if self._clients is not None:
-            return self._clients
+        """The clients for the CURRENT settings (rebuilt, same payer, when a setting was changed)."""
+        settings = self._client_settings()
+        identity = self._payer_identity()
+        clients = self._clients
+        if clients is not None and self._clients_identity == identity and clients.matches(**settings):
+            return clients
         with _CREATE_LOCK:
-            if self._clients is not None:
-                return self._clients
+            clients = self._clients
+            if clients is not None and self._clients_identity == identity:
+                if not clients.matches(**settings):
+                    check_client_settings(**settings)
+                    clients = clients.with_settings(**settings)
+                    self._clients = clients
+                return clients
+            # First use, or the payer fields changed (an explicit new key or wallet).
             # An explicit wallet wins over a key (which may be the env default or a test placeholder).
             self._clients = GrokClients(
-                private_key=self.private_key if self.wallet is None else None,
-                wallet=self.wallet,
-                base_url=self.base_url,
-                chain_id=self.chain_id,
-                rpc_url=self.rpc_url,
-                max_price_usd=self.max_price_usd,
-                budget_usd=self.budget_usd,
-                ledger=self.spend_guard if self.spend_guard is not None else self.ledger,
-                timeout=self.request_timeout,
+                private_key=self.private_key if self.wallet is None else None, wallet=self.wallet, **settings
             )
-        return self._clients
+            self._clients_identity = identity
+            return self._clients
 
     def _paid_call(self, build: Callable[[], GrokRequest]) -> Any:
         """Build the request (refusals happen here, before paying), pay and send it, with safe retries.

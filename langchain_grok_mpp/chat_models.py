@@ -11,10 +11,20 @@ tool calls and the response metadata). Time to first token is therefore the full
 
 Retries: ``max_retries`` applies only to errors raised before any payment (connection failures,
 timeouts, 429, 5xx before paying); a call that may have been paid is never retried.
+
+Arguments (the full list against ``ChatXAI`` is docs/PARITY.md): every constructor argument and
+call option is sent and its effect surfaced (``n`` -> several generations, ``logprobs`` ->
+``response_metadata["logprobs"]``), or refused with a typed error before anything is paid.
+Unknown constructor keywords move into ``model_kwargs`` with a warning, as ``ChatOpenAI`` does;
+``model_kwargs`` entries that name a known option are validated as that option, the rest are sent
+as extra JSON fields. Parameters the gateway or model is known to reject (``stop`` on reasoning
+models, the penalties) are removed with a :class:`~grok_mpp.bridge.chat.DroppedParameterWarning`
+and listed in ``response_metadata["dropped_params"]``.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar, Literal
@@ -31,20 +41,26 @@ from langchain_core.output_parsers import (
     PydanticOutputParser,
     PydanticToolsParser,
 )
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field
 
-from grok_mpp.bridge.chat import SERVER_TOOL_ROUTES, chat_request, split_tools
+from grok_mpp.bridge.chat import (
+    CHAT_OPTIONS,
+    OPTION_ALIASES,
+    SERVER_TOOL_ROUTES,
+    chat_request,
+    split_options,
+    split_tools,
+)
 from grok_mpp.bridge.tools import JSON_MODE, json_schema_response_format, normalize_tool_choice
-from grok_mpp.errors import GrokMPPError, InvalidRequestError
+from grok_mpp.errors import ConfigurationError, GrokMPPError, InvalidRequestError
 from grok_mpp.gateway.catalog import DEFAULT_CHAT_MODEL, DEFAULT_CODE_EXECUTION_MODEL, get_model_info
 from grok_mpp.gateway.requests import ChatRequest, CodeExecutionRequest, GrokRequest
-from grok_mpp.gateway.results import ChatResult as GrokChatResult
-from langchain_grok_mpp._convert import to_chunks, to_message
+from langchain_grok_mpp._convert import to_chat_result, to_chunks
 from langchain_grok_mpp._settings import GrokMPPSettings
 from langchain_grok_mpp.errors import to_langchain_error
 
@@ -52,6 +68,67 @@ StructuredMethod = Literal["function_calling", "json_schema", "json_mode"]
 
 #: Call-time keywords LangChain itself may pass down that carry no request meaning.
 _IGNORED_KWARGS = frozenset({"stream", "ls_structured_output_format"})
+
+#: ChatXAI / ChatOpenAI constructor arguments this class refuses, with the reason (docs/PARITY.md).
+REFUSED_ARGUMENTS: dict[str, str] = {
+    "xai_api_key": "there is no xAI API key: calls are paid from a wallet; pass private_key=... (alias api_key)",
+    "openai_api_key": "there is no API key: calls are paid from a wallet; pass private_key=... (alias api_key)",
+    "xai_api_base": "use base_url= (the MPP gateway URL)",
+    "openai_api_base": "use base_url= (the MPP gateway URL)",
+    "openai_organization": "the gateway has no organizations",
+    "organization": "the gateway has no organizations",
+    "openai_proxy": "set HTTPS_PROXY in the environment (httpx honours it)",
+    "client": "the OpenAI SDK client is not used: payment needs the grok-mpp client",
+    "async_client": "the OpenAI SDK client is not used: payment needs the grok-mpp client",
+    "root_client": "the OpenAI SDK client is not used: payment needs the grok-mpp client",
+    "root_async_client": "the OpenAI SDK client is not used: payment needs the grok-mpp client",
+    "http_client": "the paying httpx client is built by grok-mpp (it carries the MPP auth flow)",
+    "http_async_client": "the paying httpx client is built by grok-mpp (it carries the MPP auth flow)",
+    "http_socket_options": "the paying httpx client is built by grok-mpp",
+    "default_headers": "the gateway client sends no custom headers",
+    "default_query": "the gateway takes no query parameters",
+    "logit_bias": "not in the gateway's chat schema and rejected by current xAI models",
+    "reasoning": "Responses-API option; use reasoning_effort=",
+    "verbosity": "OpenAI-only option",
+    "tiktoken_model_name": "token counts use Grok's own estimate, not tiktoken",
+    "stream_chunk_timeout": "the gateway answers in one piece; timeout= bounds the whole call",
+    "include_response_headers": "response headers are not exposed; payment data is in response_metadata['mpp']",
+    "disabled_params": "parameters are validated per model by the catalog instead",
+    "context_management": "Responses-API option; not available through the gateway",
+    "include": "Responses-API option; not available through the gateway",
+    "prompt_cache_options": "OpenAI-only option",
+    "service_tier": "the gateway sells one tier (its price is set by the 402 challenge)",
+    "store": "Responses-API option; not available through the gateway",
+    "truncation": "Responses-API option; not available through the gateway",
+    "use_previous_response_id": "Responses-API option; not available through the gateway",
+    "use_responses_api": "the gateway speaks Chat Completions only",
+    "search_parameters": "Live Search is gone; use GrokWebSearchRetriever or bind_tools([{'type': 'web_search'}])",
+}
+
+
+def _refuse_or_collect(cls: type[Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Refuse known-inapplicable arguments; move unknown ones into model_kwargs with a warning."""
+    refused = sorted(k for k in data if k in REFUSED_ARGUMENTS and data[k] is not None)
+    if refused:
+        reasons = "; ".join(f"{k}: {REFUSED_ARGUMENTS[k]}" for k in refused)
+        raise to_langchain_error(
+            ConfigurationError(
+                f"{cls.__name__} does not take {', '.join(refused)} ({reasons})",
+                hint="remove them; see docs/PARITY.md; nothing was sent or paid",
+            )
+        )
+    names = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+    extra = dict(data.get("model_kwargs") or {})
+    for key in [k for k in data if k not in names and k not in REFUSED_ARGUMENTS]:
+        warnings.warn(
+            f"{key} is not a default parameter of {cls.__name__}; it was transferred to model_kwargs"
+            " and will be sent as a JSON field. Please confirm that this is what you intended.",
+            stacklevel=4,
+        )
+        extra[key] = data.pop(key)
+    if extra or "model_kwargs" in data:
+        data["model_kwargs"] = extra
+    return data
 
 
 def _format_tool(tool: Any, strict: bool | None) -> dict[str, Any]:
@@ -71,13 +148,47 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
     model_name: str = Field(default=DEFAULT_CHAT_MODEL, alias="model")
     """Model slug sent to the gateway (alias ``model``); ``invoke(..., model=...)`` overrides it per call."""
     temperature: float | None = None
-    max_tokens: int | None = None
+    max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
+    """Max output tokens (alias ``max_completion_tokens``)."""
+    top_p: float | None = None
+    n: int | None = None
+    """Completions per call: ``n`` generations in the ``ChatResult`` (``generate``); ``invoke`` returns the first."""
+    seed: int | None = None
+    logprobs: bool | None = None
+    """Return token log probabilities in ``response_metadata["logprobs"]``."""
+    top_logprobs: int | None = None
+    presence_penalty: float | None = None
+    """Removed with a warning: current xAI models reject it (listed in ``response_metadata["dropped_params"]``)."""
+    frequency_penalty: float | None = None
+    """Removed with a warning: current xAI models reject it (listed in ``response_metadata["dropped_params"]``)."""
     stop: list[str] | None = Field(default=None, alias="stop_sequences")
     streaming: bool = False
     """Stream by default (the answer is still paid and produced in one piece; see module docstring)."""
+    stream_usage: bool | None = None
+    """Attach usage to the last streamed chunk (default yes; ``False``: chunks carry no usage)."""
     reasoning_effort: str | None = None
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra request parameters: known option names are validated as such, others sent as JSON fields."""
     extra_body: dict[str, Any] | None = None
     """Extra top-level JSON fields for new xAI parameters this package does not model yet."""
+    allow_unknown_models: bool = False
+    """Send a model slug the catalog does not know (refused before paying otherwise)."""
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**_refuse_or_collect(type(self), data))
+        if self.n is not None and self.n > 1 and self.streaming:
+            raise to_langchain_error(
+                InvalidRequestError("n > 1 cannot be combined with streaming=True", hint="set one of them")
+            )
+        try:  # the framework validates at construction: the same checks the first call would make
+            self._build_request([], None, {}, warn=False)
+        except GrokMPPError as exc:
+            raise to_langchain_error(exc) from exc
+
+    @property
+    def model(self) -> str:
+        """The model slug (``ChatOpenAI``/``ChatXAI`` spelling of ``model_name``)."""
+        return self.model_name
 
     # -- LangChain plumbing ------------------------------------------------------------------------
     @classmethod
@@ -97,6 +208,12 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
             "max_tokens": self.max_tokens,
             "stop": self.stop,
             "reasoning_effort": self.reasoning_effort,
+            "top_p": self.top_p,
+            "n": self.n,
+            "seed": self.seed,
+            "logprobs": self.logprobs,
+            "top_logprobs": self.top_logprobs,
+            "model_kwargs": self.model_kwargs,
             "base_url": self.base_url,
             "max_price_usd": self.max_price_usd,
             "budget_usd": self.budget_usd,
@@ -124,8 +241,6 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
         if info.kind != "chat":
             return None
         profile = ModelProfile(
-            max_input_tokens=info.context_window,
-            max_output_tokens=info.max_output_tokens,
             text_inputs=True,
             image_inputs=info.image_input,
             image_url_inputs=info.image_input,
@@ -140,6 +255,9 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
             structured_output=self.endpoint == ChatRequest.endpoint,
             temperature=True,
         )
+        if info.known:  # an unknown (opted-in) slug gets no invented window
+            profile["max_input_tokens"] = info.context_window
+            profile["max_output_tokens"] = info.max_output_tokens
         if info.reasoning_effort_levels:
             profile["reasoning_effort_levels"] = list(info.reasoning_effort_levels)
         if info.default_reasoning_effort:
@@ -147,42 +265,55 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
         return profile
 
     # -- request / response ------------------------------------------------------------------------
-    def _build_request(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> GrokRequest:
-        options = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
-        unknown = set(options) - {
-            "model", "temperature", "max_tokens", "tools", "tool_choice", "response_format",
-            "parallel_tool_calls", "reasoning_effort", "extra_body",
-        }  # fmt: skip
+    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Constructor fields < model_kwargs < call-time kwargs, as one set of chat_request options."""
+        call = {OPTION_ALIASES.get(k, k): v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
+        unknown = set(call) - set(CHAT_OPTIONS) - {"stop"}
         if unknown:
             raise InvalidRequestError(
                 f"unsupported call options {sorted(unknown)}; put new xAI parameters in extra_body",
                 hint="nothing was sent or paid",
             )
-        extra = {**(self.extra_body or {}), **(options.get("extra_body") or {})}
+        known, extra = split_options(self.model_kwargs)
+        fields = {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "n": self.n,
+            "seed": self.seed,
+            "logprobs": self.logprobs,
+            "top_logprobs": self.top_logprobs,
+            "presence_penalty": self.presence_penalty,
+            "frequency_penalty": self.frequency_penalty,
+            "reasoning_effort": self.reasoning_effort,
+            "allow_unknown_models": self.allow_unknown_models,
+        }
+        options = {**fields, **{k: v for k, v in known.items() if k != "model"}}
+        options.update({k: v for k, v in call.items() if k not in ("extra_body", "stop")})
+        options["model"] = call.get("model") or known.get("model") or self.model_name
+        options["extra_body"] = {**extra, **(self.extra_body or {}), **(call.get("extra_body") or {})} or None
+        return options
+
+    def _build_request(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any], *, warn: bool = True
+    ) -> GrokRequest:
+        options = self._options(kwargs)
+        if stop is None:
+            stop = kwargs.get("stop") if kwargs.get("stop") is not None else self.stop
+        converted = convert_to_openai_messages(messages) if messages else [{"role": "user", "content": "."}]
         return chat_request(
             self.endpoint,
-            model=options.get("model") or self.model_name,
-            messages=convert_to_openai_messages(messages),  # type: ignore[arg-type]
-            temperature=options.get("temperature", self.temperature),
-            max_tokens=options.get("max_tokens", self.max_tokens),
-            stop=stop if stop is not None else self.stop,
-            tools=options.get("tools"),
-            tool_choice=options.get("tool_choice"),
-            response_format=options.get("response_format"),
-            parallel_tool_calls=options.get("parallel_tool_calls"),
-            reasoning_effort=options.get("reasoning_effort", self.reasoning_effort),
-            extra_body=extra or None,
+            messages=converted,  # type: ignore[arg-type]
+            stop=stop,
+            warn=warn,
+            **options,
         )
 
-    def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> GrokChatResult:
-        return self._paid_call(lambda: self._build_request(messages, stop, kwargs))  # type: ignore[no-any-return]
-
-    async def _acall(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> GrokChatResult:
-        return await self._apaid_call(lambda: self._build_request(messages, stop, kwargs))  # type: ignore[no-any-return]
+    def _request_for(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> GrokRequest:
+        try:
+            return self._build_request(messages, stop, kwargs)
+        except GrokMPPError as exc:
+            raise to_langchain_error(exc) from exc
 
     def _generate(
         self,
@@ -191,8 +322,8 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        message = to_message(self._call(messages, stop, kwargs))
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        request = self._request_for(messages, stop, kwargs)
+        return to_chat_result(self._paid_call(lambda: request), request)
 
     async def _agenerate(
         self,
@@ -201,8 +332,19 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        message = to_message(await self._acall(messages, stop, kwargs))
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        request = self._request_for(messages, stop, kwargs)
+        return to_chat_result(await self._apaid_call(lambda: request), request)
+
+    def _stream_request(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> GrokRequest:
+        request = self._request_for(messages, stop, kwargs)
+        if (getattr(request, "n", None) or 1) > 1:
+            raise to_langchain_error(
+                InvalidRequestError(
+                    "n > 1 cannot be streamed (a stream has one message); call invoke/generate instead",
+                    hint="nothing was sent or paid",
+                )
+            )
+        return request
 
     def _stream(
         self,
@@ -212,7 +354,8 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         # LangChain core reports each yielded chunk to on_llm_new_token itself.
-        yield from to_chunks(self._call(messages, stop, kwargs))
+        request = self._stream_request(messages, stop, kwargs)
+        yield from to_chunks(self._paid_call(lambda: request), request, usage=self.stream_usage is not False)
 
     async def _astream(
         self,
@@ -221,7 +364,8 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        for chunk in to_chunks(await self._acall(messages, stop, kwargs)):
+        request = self._stream_request(messages, stop, kwargs)
+        for chunk in to_chunks(await self._apaid_call(lambda: request), request, usage=self.stream_usage is not False):
             yield chunk
 
     # -- tools and structured output ---------------------------------------------------------------

@@ -10,14 +10,21 @@ structured output). This module decides, once, how those become a :class:`GrokRe
 * **Routing**: server-side tools bound as dicts (``{"type": "web_search"}``, ``"x_search"``,
   ``"code_execution"``) move the call to the matching Locus route; everything else goes to the
   route the framework object was made for (``/grok/chat`` or ``/grok/code-execution``).
-* **Per-route fields**: options a route does not take are dropped only when harmless (``stop``
-  is advisory; the chat route itself drops it for reasoning models) and refused otherwise
-  (structured output or function tools where the route cannot honour them), always before paying.
+* **Per-route fields**: options a route does not take are refused before paying (sampling
+  options such as ``top_p``/``n``/``seed``/``logprobs``, structured output, function tools where the
+  route cannot honour them). The only things ever removed are parameters the gateway or model is
+  known to reject (``stop`` on reasoning models and on server-tool routes, the penalties): each
+  removal is a :class:`DroppedParameterWarning` at build time and a note in ``request.dropped``,
+  which the adapters copy into the response metadata.
+* **Framework pass-through dicts** (LangChain ``model_kwargs``, LlamaIndex ``additional_kwargs``,
+  call-time kwargs): :func:`split_options` sends known option names through the validated fields
+  and everything else as-is through ``extra_body``, as OpenAI-style integrations do.
 """
 
 from __future__ import annotations
 
 import base64
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -43,6 +50,58 @@ ROUTES: dict[str, type[GrokRequest]] = {
     WebSearchRequest.endpoint: WebSearchRequest,
     XSearchRequest.endpoint: XSearchRequest,
 }
+#: Options :func:`chat_request` takes besides messages (what a framework call may set).
+CHAT_OPTIONS: tuple[str, ...] = (
+    "model",
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "n",
+    "seed",
+    "logprobs",
+    "top_logprobs",
+    "stop",
+    "presence_penalty",
+    "frequency_penalty",
+    "tools",
+    "tool_choice",
+    "response_format",
+    "parallel_tool_calls",
+    "reasoning_effort",
+    "extra_body",
+    "allow_unknown_models",
+)
+#: Options only ``/grok/chat`` takes (Locus documents model, messages, temperature and max_tokens
+#: for the server-tool routes); refused elsewhere rather than silently not sent.
+CHAT_ROUTE_ONLY: tuple[str, ...] = ("top_p", "n", "seed", "logprobs", "top_logprobs")
+#: Spellings other integrations use for the same option.
+OPTION_ALIASES: dict[str, str] = {"max_completion_tokens": "max_tokens", "stop_sequences": "stop"}
+
+
+class DroppedParameterWarning(UserWarning):
+    """A parameter was removed before sending because the gateway or model is known to reject it."""
+
+
+def split_options(options: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``model_kwargs`` / ``additional_kwargs`` -> (validated options, extra body sent as-is)."""
+    known: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in (options or {}).items():
+        name = OPTION_ALIASES.get(key, key)
+        if name == "extra_body":
+            extra.update(value or {})
+        elif name in CHAT_OPTIONS:
+            known[name] = value
+        else:
+            extra[key] = value
+    return known, extra
+
+
+def warn_dropped(notes: Sequence[str], *, stacklevel: int = 3) -> None:
+    for note in notes:
+        warnings.warn(note, DroppedParameterWarning, stacklevel=stacklevel)
+
+
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant", "tool": "tool"}
 
 
@@ -188,24 +247,43 @@ def chat_request(
     messages: Sequence[Mapping[str, Any]],
     temperature: float | None = None,
     max_tokens: int | None = None,
+    top_p: float | None = None,
+    n: int | None = None,
+    seed: int | None = None,
+    logprobs: bool | None = None,
+    top_logprobs: int | None = None,
     stop: str | Sequence[str] | None = None,
+    presence_penalty: float | None = None,
+    frequency_penalty: float | None = None,
     tools: Sequence[Mapping[str, Any]] | None = None,
     tool_choice: Any = None,
     response_format: Mapping[str, Any] | None = None,
     parallel_tool_calls: bool | None = None,
     reasoning_effort: str | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    allow_unknown_models: bool = False,
+    warn: bool = True,
 ) -> GrokRequest:
-    """Build the validated request (raises :class:`InvalidRequestError` before anything is paid)."""
+    """Build the validated request (raises :class:`InvalidRequestError` before anything is paid).
+
+    Removed parameters are announced with :class:`DroppedParameterWarning` (``warn=False`` for a
+    construction-time probe) and listed in ``request.dropped``.
+    """
     functions, server = split_tools(tools)
     kind = route_for(endpoint, server)
     fields: dict[str, Any] = {"messages": sanitize_messages(messages)}
     if model:
         fields["model"] = model
-    if temperature is not None:
-        fields["temperature"] = temperature
-    if max_tokens is not None:
-        fields["max_tokens"] = max_tokens
+    if allow_unknown_models:
+        fields["allow_unknown_models"] = True
+    for name, value in (
+        ("temperature", temperature),
+        ("max_tokens", max_tokens),
+        ("presence_penalty", presence_penalty),
+        ("frequency_penalty", frequency_penalty),
+    ):
+        if value is not None:
+            fields[name] = value
     if extra_body:
         fields["extra_body"] = dict(extra_body)
     # server-tool options given in the bound dict (e.g. allowed_domains) are request fields
@@ -221,7 +299,10 @@ def chat_request(
         choice = normalize_tool_choice(tool_choice, functions)
         if choice is not None:
             fields["tool_choice"] = choice
+    chat_only = {"top_p": top_p, "n": n, "seed": seed, "logprobs": logprobs, "top_logprobs": top_logprobs}
+    notes: list[str] = []
     if kind is ChatRequest:
+        fields.update({k: v for k, v in chat_only.items() if v is not None})
         if stop:
             fields["stop"] = [stop] if isinstance(stop, str) else list(stop)
         if response_format is not None:
@@ -231,6 +312,14 @@ def chat_request(
         if reasoning_effort is not None:
             fields["reasoning_effort"] = reasoning_effort
     else:
+        given = sorted(k for k, v in chat_only.items() if v is not None and not (k == "n" and v == 1))
+        if given:
+            raise InvalidRequestError(
+                f"{kind.endpoint} does not take {', '.join(given)} (Locus documents only model, messages,"
+                " temperature and max_tokens there); remove them or use the chat route",
+                hint="nothing was sent or paid",
+                fields=given,
+            )
         if response_format is not None:
             raise InvalidRequestError(
                 f"{kind.endpoint} does not support response_format (structured output);"
@@ -238,4 +327,11 @@ def chat_request(
             )
         if reasoning_effort is not None:
             raise InvalidRequestError(f"{kind.endpoint} does not take reasoning_effort")
-    return kind(**fields)
+        if stop:
+            notes.append(f"stop dropped: {kind.endpoint} does not take stop sequences")
+    request = kind(**fields)
+    for note in notes:
+        request._drop(note)
+    if warn:
+        warn_dropped(request.dropped, stacklevel=3)
+    return request

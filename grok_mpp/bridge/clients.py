@@ -12,6 +12,17 @@ from an event loop. Three rules are easy to get wrong when each adapter does thi
 * ``httpx.AsyncClient`` pools connections per event loop; a framework that calls ``asyncio.run``
   repeatedly (LlamaIndex does) must not reuse a pool whose loop is closed, so one async client is
   kept per running loop.
+
+Two more rules keep settings and payer honest over an object's life:
+
+* **Settings changed after construction take effect.** Adapters compare their current settings
+  with the ones the clients were built from (:meth:`GrokClients.matches`) and, when they differ,
+  switch to :meth:`GrokClients.with_settings`: same payer, new cap/budget/timeout/gateway, and an
+  in-process budget that keeps counting what was already committed.
+* **Pickling never carries the key and never switches payer.** A pickled ``GrokClients`` holds
+  only the payer's address and the settings; the unpickled copy resolves its wallet from the
+  environment of the process it lands in (``GROK_MPP_PRIVATE_KEY`` or ``GROK_MPP_KEYSTORE``) and
+  refuses to pay if that wallet's address is not the original payer's.
 """
 
 from __future__ import annotations
@@ -23,8 +34,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from grok_mpp.config import Settings
+from grok_mpp.errors import ConfigurationError
 from grok_mpp.gateway.client import AsyncGrokClient, GrokClient
-from grok_mpp.payment.hooks import PaymentObserver
+from grok_mpp.payment.hooks import InMemoryBudget, PaymentObserver
 from grok_mpp.wallet import Wallet
 
 #: Settings an adapter may forward to the clients (everything else is the adapter's business).
@@ -51,7 +64,29 @@ def usd_setting(value: Any) -> Any:
         return str(value)
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, str):
+        try:
+            amount = Decimal(value.strip())
+        except ArithmeticError:
+            raise ValueError(f"expected a USD amount such as '0.05', got {value!r}") from None
+        if not amount.is_finite() or amount < 0:
+            raise ValueError(f"expected a non-negative USD amount such as '0.05', got {value!r}")
     return value
+
+
+def check_client_settings(**settings: Any) -> None:
+    """Validate gateway/payment settings now (at construction), exactly as the client will later.
+
+    Raises :class:`ConfigurationError` for a bad base URL, amount or timeout; reads no environment
+    and opens nothing, so it is cheap and side-effect free.
+    """
+    values = {k: v for k, v in settings.items() if v is not None and k in CLIENT_SETTINGS}
+    ledger = values.pop("ledger", None)
+    Settings.resolve(**values, ledger=ledger if isinstance(ledger, str) else None, environ={})
+
+
+def _unpickle_clients(payer: str | None, settings: dict[str, Any]) -> GrokClients:
+    return GrokClients(expected_payer=payer, **settings)
 
 
 class GrokClients:
@@ -71,6 +106,7 @@ class GrokClients:
         client: GrokClient | None = None,
         async_client: AsyncGrokClient | None = None,
         observers: Iterable[PaymentObserver] = (),
+        expected_payer: str | None = None,
         **settings: Any,
     ) -> None:
         unknown = sorted(set(settings) - set(CLIENT_SETTINGS))
@@ -81,6 +117,8 @@ class GrokClients:
         if wallet is None and private_key is not None:
             wallet = Wallet.from_key(private_key)
         self._wallet = wallet
+        self._expected_payer = expected_payer
+        self._given_settings = dict(settings)
         self._settings = {k: v for k, v in settings.items() if v is not None}
         self._observers: list[PaymentObserver] = list(observers)
         self._sync = client
@@ -89,6 +127,7 @@ class GrokClients:
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
+        self._built_sync = False
 
     def __repr__(self) -> str:
         payer = self._wallet.address if self._wallet is not None else "from environment"
@@ -99,6 +138,56 @@ class GrokClients:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> GrokClients:
         return self
+
+    def __reduce__(self) -> Any:
+        """Pickle as (payer address, settings): never the key (see module docstring)."""
+        if self._given_async is not None or (self._sync is not None and not self._built_sync):
+            raise TypeError("cannot pickle a model built with an injected client; pass settings instead")
+        given = {k: v for k, v in self._given_settings.items() if v is not None}
+        ledger = given.get("ledger")
+        if ledger is not None and not isinstance(ledger, str):
+            raise TypeError(
+                "cannot pickle a model holding a spend guard / ledger object: it cannot cross a process"
+                " boundary; pass ledger='<path or DSN>' so every worker opens the same ledger"
+            )
+        if self._observers:
+            raise TypeError("cannot pickle a model with payment observers; add them again in the worker process")
+        return (_unpickle_clients, (self.payer_hint, given))
+
+    @property
+    def payer_hint(self) -> str | None:
+        """The payer address if already known (wallet resolved or pinned by unpickling), else ``None``."""
+        if self._sync is not None:
+            return self._sync.wallet.address
+        if self._wallet is not None:
+            return self._wallet.address
+        return self._expected_payer
+
+    def matches(self, **settings: Any) -> bool:
+        """True when ``settings`` are the ones these clients were built from."""
+        given = {k: v for k, v in self._given_settings.items() if v is not None}
+        return {k: v for k, v in settings.items() if v is not None} == given
+
+    def with_settings(self, **settings: Any) -> GrokClients:
+        """Clients for changed settings that keep this payer, observers and committed in-process spend.
+
+        Injected clients cannot be reconfigured, so that case is refused loudly rather than ignored.
+        """
+        if self._given_async is not None or (self._sync is not None and not self._built_sync):
+            raise ConfigurationError(
+                "settings changed after construction cannot apply to an injected client",
+                hint="build a new object with the new settings instead",
+            )
+        with self._lock:
+            sync = self._sync
+        wallet = sync.wallet if sync is not None else self._wallet
+        new = GrokClients(wallet=wallet, observers=self._observers, expected_payer=self._expected_payer, **settings)
+        old_guard = sync.guard if sync is not None else None
+        if isinstance(old_guard, InMemoryBudget) and settings.get("ledger") == self._settings.get("ledger"):
+            # ledger off: the new budget still counts what this object already committed
+            total = Settings.resolve(budget_usd=new._settings.get("budget_usd")).budget
+            new._settings["ledger"] = InMemoryBudget(total=total, _spent=old_guard.committed)
+        return new
 
     @property
     def address(self) -> str:
@@ -116,8 +205,28 @@ class GrokClients:
     def sync(self) -> GrokClient:
         with self._lock:
             if self._sync is None:
-                self._sync = GrokClient(wallet=self._wallet, observers=self._observers, **self._settings)
-                self._wallet = self._sync.wallet
+                try:
+                    client = GrokClient(wallet=self._wallet, observers=self._observers, **self._settings)
+                except ConfigurationError as exc:
+                    if self._expected_payer is None or self._wallet is not None:
+                        raise
+                    raise ConfigurationError(
+                        f"this model was unpickled and pays from {self._expected_payer}, but no wallet is"
+                        f" configured in this process ({exc})",
+                        hint="set GROK_MPP_PRIVATE_KEY (or GROK_MPP_KEYSTORE + _PASSWORD) in the worker to"
+                        " that wallet's key; nothing was paid",
+                    ) from None
+                if self._expected_payer is not None and client.wallet.address.lower() != self._expected_payer.lower():
+                    client.close()
+                    raise ConfigurationError(
+                        f"this model was pickled paying from {self._expected_payer}, but this process resolves"
+                        f" the wallet {client.wallet.address}; refusing to switch payer silently",
+                        hint="give the worker the original payer's key (GROK_MPP_PRIVATE_KEY or"
+                        " GROK_MPP_KEYSTORE), or build a new model with the wallet you mean; nothing was paid",
+                    )
+                self._sync = client
+                self._built_sync = True
+                self._wallet = client.wallet
             return self._sync
 
     def for_running_loop(self) -> AsyncGrokClient:

@@ -226,6 +226,10 @@ class ChatResult:
     endpoint: str
     raw: dict[str, Any]
     system_fingerprint: str | None = None
+    #: The choice's ``logprobs`` block as xAI sent it (``{"content": [...]}``) when requested.
+    logprobs: dict[str, Any] | None = None
+    #: Choices 2..n of a request with ``n > 1`` (same id, usage and cost: they describe the whole call).
+    alternatives: tuple[ChatResult, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from grok_mpp.errors import GatewayError
-from grok_mpp.gateway.parsing.coerce import _dict, _list, _opt_int, _str, parse_json_arguments
+from grok_mpp.gateway.parsing.coerce import _dict, _int, _list, _opt_int, _str, parse_json_arguments
 from grok_mpp.gateway.parsing.usage import normalize_usage
 from grok_mpp.gateway.pricing import cost_from_usage
 from grok_mpp.gateway.results import (
@@ -75,7 +76,7 @@ def _citations_from_list(items: Any) -> list[Citation]:
     return out
 
 
-def _merge_citations(*groups: list[Citation]) -> tuple[Citation, ...]:
+def _merge_citations(*groups: Iterable[Citation]) -> tuple[Citation, ...]:
     """Deduplicate by URL, keeping the first (most detailed: annotations come first) occurrence.
 
     Inline annotations with different spans for the same URL are all kept: each marks a place in the text.
@@ -211,7 +212,60 @@ def parse_chat(
     choices = _list(data.get("choices"))
     if not choices and "usage" not in data:
         raise GatewayError(f"{endpoint} answered with neither chat choices nor Responses output", body=data)
-    choice = _dict(choices[0]) if choices else {}
+    usage = normalize_usage(data.get("usage"))
+    served = _str(data.get("model")) or requested_model
+    ordered = sorted((_dict(c) for c in choices), key=lambda c: _int(c.get("index"))) or [{}]
+    first, *rest = [_parse_choice(c, endpoint) for c in ordered]
+    base = ChatResult(
+        id=str(data.get("id") or ""),
+        text=first.text,
+        reasoning=first.reasoning,
+        tool_calls=first.tool_calls,
+        citations=_merge_citations(first.citations, _citations_from_list(data.get("citations"))),
+        server_tool_calls=first.server_tool_calls,
+        finish_reason=first.finish_reason,
+        requested_model=requested_model,
+        served_model=served,
+        usage=usage,
+        cost=_fill_cost(cost, usage, served),
+        endpoint=endpoint,
+        raw=data,
+        system_fingerprint=_str(data.get("system_fingerprint")),
+        logprobs=first.logprobs,
+    )
+    if not rest:
+        return base
+    return replace(
+        base,
+        alternatives=tuple(
+            replace(
+                base,
+                text=c.text,
+                reasoning=c.reasoning,
+                tool_calls=c.tool_calls,
+                citations=c.citations,
+                server_tool_calls=c.server_tool_calls,
+                finish_reason=c.finish_reason,
+                logprobs=c.logprobs,
+            )
+            for c in rest
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    text: str
+    reasoning: str | None
+    tool_calls: tuple[ToolCall, ...]
+    server_tool_calls: tuple[ServerToolCall, ...]
+    citations: tuple[Citation, ...]
+    finish_reason: str | None
+    logprobs: dict[str, Any] | None
+
+
+def _parse_choice(choice: dict[str, Any], endpoint: str) -> _Choice:
+    """One Chat Completions choice (``n > 1`` yields several)."""
     message = _dict(choice.get("message"))
     tool_calls: list[ToolCall] = []
     server_calls: list[ServerToolCall] = []
@@ -235,27 +289,16 @@ def parse_chat(
             )
         else:
             tool_calls.append(ToolCall(id=call_id, name=name, arguments=arguments, raw_arguments=raw_args))
-    usage = normalize_usage(data.get("usage"))
-    served = _str(data.get("model")) or requested_model
-    citations = _merge_citations(
-        _citations_from_list(message.get("citations")), _citations_from_list(data.get("citations"))
-    )
     reasoning = _str(message.get("reasoning_content"))
-    return ChatResult(
-        id=str(data.get("id") or ""),
+    logprobs = choice.get("logprobs")
+    return _Choice(
         text=_text_of(message.get("content")),
         reasoning=reasoning if reasoning else None,
         tool_calls=tuple(tool_calls),
-        citations=citations,
         server_tool_calls=tuple(server_calls),
+        citations=_merge_citations(_citations_from_list(message.get("citations"))),
         finish_reason=_str(choice.get("finish_reason")),
-        requested_model=requested_model,
-        served_model=served,
-        usage=usage,
-        cost=_fill_cost(cost, usage, served),
-        endpoint=endpoint,
-        raw=data,
-        system_fingerprint=_str(data.get("system_fingerprint")),
+        logprobs=logprobs if isinstance(logprobs, dict) else None,
     )
 
 

@@ -185,6 +185,17 @@ def _apply_limits(text: str, stops: Sequence[str], max_tokens: int | None) -> tu
     return text, False
 
 
+def _logprobs_block(text: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """OpenAI-shaped ``logprobs`` for ``logprobs: true``: one entry per word, deterministic values."""
+    top = _optional_int(body, "top_logprobs", low=0, high=8) or 0
+    entries = []
+    for i, word in enumerate(text.split()):
+        logprob = -round(0.01 * (i % 7 + 1), 4)
+        alts = [{"token": word, "logprob": logprob, "bytes": list(word.encode())}][:top]
+        entries.append({"token": word, "logprob": logprob, "bytes": list(word.encode()), "top_logprobs": alts})
+    return {"content": entries}
+
+
 def _chat(ctx: _Context) -> dict[str, Any]:
     body = ctx.body
     model = _require_model(body)
@@ -227,7 +238,8 @@ def _chat(ctx: _Context) -> dict[str, Any]:
             completion_tokens += tokens(text)
         if reasoning:
             message["reasoning_content"] = reasoning_text(prompt, "tool call" if answer is None else answer.kind)
-        choices.append({"index": index, "message": message, "finish_reason": finish, "logprobs": None})
+        logprobs = _logprobs_block(message.get("content") or "", body) if body.get("logprobs") else None
+        choices.append({"index": index, "message": message, "finish_reason": finish, "logprobs": logprobs})
 
     text_tokens, image_tokens = _prompt_tokens(body, messages)
     prompt_tokens = text_tokens + image_tokens

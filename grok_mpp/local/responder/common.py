@@ -48,7 +48,11 @@ _TOKEN_TICKS: dict[str, tuple[int, int, int]] = {  # (input, cached input, outpu
 _LONG_PROMPT_TOKENS = 200_000  # grok-4.3 / grok-4.20 double their rates from here (docs.x.ai)
 _TIERED = frozenset({"grok-4.3", "grok-4.20-0309-reasoning", "grok-4.20-0309-non-reasoning"})
 TOOL_CALL_TICKS = 50_000_000  # $5 per 1k server-side tool calls (web, X, code)
-IMAGE_TICKS: dict[str, int] = {"grok-imagine-image": 200_000_000, "grok-imagine-image-quality": 500_000_000}
+IMAGE_TICKS: dict[str, int] = {
+    "grok-imagine-image": 200_000_000,
+    "grok-imagine-image-quality": 500_000_000,
+    "grok-imagine-image-2.0": 400_000_000,  # -quality and -pro are served as 2.0 since 2026-11-02
+}
 TTS_TICKS_PER_CHAR = 42_000  # $4.20 per 1M characters
 
 IMAGE_TOKENS = 256  # prompt tokens charged per input image (synthetic constant)

@@ -365,3 +365,21 @@ def test_unwrapped_envelope_feeds_parsers() -> None:
     encoded = base64.b64encode(MP3).decode()
     envelope = json.loads(json.dumps({"success": True, "data": {"data": encoded}}))
     assert parse_speech(unwrap_envelope(200, envelope), characters=3).audio == MP3
+
+
+def test_several_choices_and_logprobs_are_kept() -> None:
+    lp = {"content": [{"token": "Hi", "logprob": -0.1, "top_logprobs": []}]}
+    data = {
+        "id": "c1",
+        "model": "grok-4.3",
+        "choices": [
+            {"index": 1, "message": {"role": "assistant", "content": "Second"}, "finish_reason": "length"},
+            {"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop", "logprobs": lp},
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9},
+    }
+    result = parse_chat(data, requested_model="grok-3-mini", endpoint="/grok/chat")
+    assert (result.text, result.finish_reason, result.logprobs) == ("Hi", "stop", lp)
+    (alt,) = result.alternatives
+    assert (alt.text, alt.finish_reason, alt.logprobs, alt.alternatives) == ("Second", "length", None, ())
+    assert alt.usage == result.usage and alt.id == "c1"

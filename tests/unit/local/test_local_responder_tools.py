@@ -195,7 +195,7 @@ def test_image_generate_returns_real_pngs_and_cost() -> None:
     assert "a cat in a hat" in data["data"][0]["revised_prompt"]
     assert data["usage"]["cost_in_usd_ticks"] == 2 * 200_000_000
     quality = respond("/grok/image-generate", {"prompt": "x", "model": "grok-imagine-image-pro"})
-    assert quality["usage"]["cost_in_usd_ticks"] == 500_000_000
+    assert quality["usage"]["cost_in_usd_ticks"] == 400_000_000  # served as grok-imagine-image-2.0
 
 
 def test_image_url_form_is_a_data_uri() -> None:
