@@ -101,6 +101,11 @@ class GrokMPPSettings(BaseModel):
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the key: the clients pickle as (payer address, settings); see module docstring."""
+        if self.spend_guard is not None:
+            raise TypeError(
+                "cannot pickle a model holding a spend_guard object: it cannot cross a process boundary;"
+                " pass ledger='<path or DSN>' so every worker opens the same ledger"
+            )
         clients = self._grok_clients()
         state = dict(super().__getstate__())
         state["__dict__"] = {**state["__dict__"], "private_key": None, "wallet": None}

@@ -32,7 +32,9 @@ from langchain_grok_mpp.errors import to_langchain_error
 
 
 class _GrokSearchRetriever(GrokMPPSettings, BaseRetriever):
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    # extra="forbid": a misspelt setting (or a money argument meant for something else) must fail,
+    # not be ignored while the search still pays.
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, extra="forbid")
 
     request_type: ClassVar[type[WebSearchRequest] | type[XSearchRequest]]
     provider: ClassVar[str]
@@ -45,6 +47,9 @@ class _GrokSearchRetriever(GrokMPPSettings, BaseRetriever):
     include_answer: bool = False
     """Prepend Grok's synthesized answer as the first document (not counted in ``k``)."""
     max_tokens: int | None = None
+    temperature: float | None = None
+    allow_unknown_models: bool = False
+    """Send a model slug the catalog does not know (refused before paying otherwise)."""
 
     def _get_ls_params(self, **kwargs: Any) -> LangSmithRetrieverParams:
         params = super()._get_ls_params(**kwargs)
@@ -68,6 +73,10 @@ class _GrokSearchRetriever(GrokMPPSettings, BaseRetriever):
         fields: dict[str, Any] = {"model": model, **{n: v for n, v in filters.items() if v is not None}}
         if self.max_tokens is not None:
             fields["max_tokens"] = self.max_tokens
+        if self.temperature is not None:
+            fields["temperature"] = self.temperature
+        if self.allow_unknown_models:
+            fields["allow_unknown_models"] = True
         return k, include_answer, fields
 
     def _prepare(self, query: str, kwargs: dict[str, Any]) -> tuple[GrokRequest, int, bool]:
@@ -160,7 +169,7 @@ class GrokXSearchRetriever(_GrokSearchRetriever):
     """X (Twitter) search through ``POST /grok/x-search``.
 
     Filters (constructor or per call): ``allowed_x_handles`` or ``excluded_x_handles`` (at most
-    10), ``from_date`` / ``to_date`` (``YYYY-MM-DD``). Documents carry ``author`` and ``post_id``.
+    20), ``from_date`` / ``to_date`` (``YYYY-MM-DD``). Documents carry ``author`` and ``post_id``.
 
     Example::
 

@@ -5,9 +5,15 @@ The model calling a tool reads the ``content`` (a short text with the cost); the
 (bytes in ``images[i].data``), the speech tool the ``SpeechResult`` (``audio`` bytes). Each call is
 one payment, reported to cost callbacks as a ``grok_mpp_payment`` custom event.
 
-Search tools delegate to a retriever (its settings are the tool's settings)::
+Search tools delegate to a retriever. Give the settings to the retriever, or to the tool, which
+builds its retriever from them (giving both is refused, so no setting is silently ignored)::
 
     tool = GrokWebSearchTool(retriever=GrokWebSearchRetriever(k=3, max_price_usd="0.05"))
+    tool = GrokWebSearchTool(k=3, max_price_usd="0.05")          # the same
+
+Errors in what the calling model asked for (a bad domain, an empty prompt) are raised as
+``ToolException`` so ``handle_tool_error=True`` turns them into a message for the agent instead of
+ending the run; nothing is paid for them. Unknown constructor arguments are refused.
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.documents import Document
-from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, Field
+from langchain_core.tools import BaseTool, ToolException
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from grok_mpp import errors as core
 from grok_mpp.bridge.describe import cost_phrase, describe_images, describe_speech
 from grok_mpp.gateway.catalog import DEFAULT_IMAGE_MODEL
 from grok_mpp.gateway.requests import (
@@ -64,16 +71,49 @@ def search_content(result: ChatResult, docs: list[Document]) -> str:
     return "\n".join(lines)
 
 
+def _as_tool_error(exc: BaseException) -> BaseException:
+    """A request the calling model got wrong -> ToolException (handle_tool_error can answer it)."""
+    if isinstance(exc, core.InvalidRequestError):
+        error = ToolException(str(exc))
+        error.__cause__ = exc
+        return error
+    return exc
+
+
 class _GrokSearchTool(BaseTool):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     retriever: _GrokSearchRetriever
+    retriever_type: ClassVar[type[_GrokSearchRetriever]]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _settings_to_retriever(cls, data: Any) -> Any:
+        """Retriever settings given to the tool (``max_price_usd``, ``k``...) build its retriever."""
+        if not isinstance(data, dict):
+            return data
+        own = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+        rtype = cls.retriever_type
+        theirs = set(rtype.model_fields) | {f.alias for f in rtype.model_fields.values() if f.alias}
+        settings = {k: data[k] for k in list(data) if k not in own and k in theirs}
+        if not settings:
+            return data
+        if data.get("retriever") is not None:
+            raise ValueError(
+                f"{sorted(settings)} were given to the tool and a retriever was given too; put them on"
+                " the retriever (or drop the retriever and let the tool build one)"
+            )
+        rest = {k: v for k, v in data.items() if k not in settings}
+        return {**rest, "retriever": rtype(**settings)}
 
     def _run(
         self, query: str, run_manager: CallbackManagerForToolRun | None = None, **filters: Any
     ) -> tuple[str, list[Document]]:
-        result, k, _ = self.retriever.search(query, **{n: v for n, v in filters.items() if v is not None})
+        try:
+            result, k, _ = self.retriever.search(query, **{n: v for n, v in filters.items() if v is not None})
+        except core.InvalidRequestError as exc:
+            raise _as_tool_error(exc) from exc
         emit_payment(run_manager, result)
         docs = self.retriever.documents(result, k=k, include_answer=False)
         return search_content(result, docs), docs
@@ -81,7 +121,10 @@ class _GrokSearchTool(BaseTool):
     async def _arun(
         self, query: str, run_manager: AsyncCallbackManagerForToolRun | None = None, **filters: Any
     ) -> tuple[str, list[Document]]:
-        result, k, _ = await self.retriever.asearch(query, **{n: v for n, v in filters.items() if v is not None})
+        try:
+            result, k, _ = await self.retriever.asearch(query, **{n: v for n, v in filters.items() if v is not None})
+        except core.InvalidRequestError as exc:
+            raise _as_tool_error(exc) from exc
         await aemit_payment(run_manager, result)
         docs = self.retriever.documents(result, k=k, include_answer=False)
         return search_content(result, docs), docs
@@ -107,6 +150,7 @@ class GrokWebSearchTool(_GrokSearchTool):
     )
     args_schema: type[BaseModel] = WebSearchInput
     retriever: _GrokSearchRetriever = Field(default_factory=GrokWebSearchRetriever)
+    retriever_type: ClassVar[type[_GrokSearchRetriever]] = GrokWebSearchRetriever
 
 
 class GrokXSearchTool(_GrokSearchTool):
@@ -126,6 +170,7 @@ class GrokXSearchTool(_GrokSearchTool):
     )
     args_schema: type[BaseModel] = XSearchInput
     retriever: _GrokSearchRetriever = Field(default_factory=GrokXSearchRetriever)
+    retriever_type: ClassVar[type[_GrokSearchRetriever]] = GrokXSearchRetriever
 
 
 # --- images and speech ---------------------------------------------------------------------------------
@@ -151,7 +196,7 @@ class SpeechInput(BaseModel):
 class _GrokMediaTool(GrokMPPSettings, BaseTool):
     """A tool that pays for one gateway call and returns (description, result object)."""
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, extra="forbid")
 
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     request_type: ClassVar[type[GrokRequest]]
@@ -163,12 +208,18 @@ class _GrokMediaTool(GrokMPPSettings, BaseTool):
         raise NotImplementedError
 
     def _run(self, run_manager: CallbackManagerForToolRun | None = None, **fields: Any) -> tuple[str, Any]:
-        result = self._paid_call(lambda: self._request(**fields))
+        try:
+            result = self._paid_call(lambda: self._request(**fields))
+        except core.InvalidRequestError as exc:
+            raise _as_tool_error(exc) from exc
         emit_payment(run_manager, result, endpoint=self.request_type.endpoint)
         return self._describe(result), result
 
     async def _arun(self, run_manager: AsyncCallbackManagerForToolRun | None = None, **fields: Any) -> tuple[str, Any]:
-        result = await self._apaid_call(lambda: self._request(**fields))
+        try:
+            result = await self._apaid_call(lambda: self._request(**fields))
+        except core.InvalidRequestError as exc:
+            raise _as_tool_error(exc) from exc
         await aemit_payment(run_manager, result, endpoint=self.request_type.endpoint)
         return self._describe(result), result
 

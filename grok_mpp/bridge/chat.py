@@ -128,8 +128,24 @@ def _image_part(part: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+#: Content a user sends that the gateway cannot take: refused, never dropped (a text-only call
+#: would still be paid without the document the user asked about).
+_REFUSED_BLOCKS: dict[str, str] = {
+    "file": "file/PDF inputs are not accepted by the Grok gateway; extract the text and send it as text",
+    "input_file": "file/PDF inputs are not accepted by the Grok gateway; extract the text and send it as text",
+    "document": "document inputs are not accepted by the Grok gateway; extract the text and send it as text",
+    "audio": "audio inputs are not accepted by the Grok chat routes",
+    "input_audio": "audio inputs are not accepted by the Grok chat routes",
+    "video": "video inputs are not accepted by the Grok chat routes",
+}
+
+
 def _parts(content: Any) -> list[dict[str, Any]]:
-    """Content -> text and image parts; every other block type (reasoning, tool_use...) is dropped."""
+    """Content -> text and image parts.
+
+    Blocks that only describe earlier output (reasoning, tool calls, server-tool runs, citations)
+    are left out of the history; inputs the gateway cannot take (files, audio, video) are refused.
+    """
     if isinstance(content, str):
         return [{"type": "text", "text": content}]
     parts: list[dict[str, Any]] = []
@@ -142,8 +158,18 @@ def _parts(content: Any) -> list[dict[str, Any]]:
                 parts.append({"type": "text", "text": part["text"]})
             elif kind in ("image_url", "image"):
                 image = _image_part(part)
-                if image is not None:
-                    parts.append(image)
+                if image is None:
+                    raise InvalidRequestError(
+                        "an image block has neither a URL nor base64 data",
+                        hint="pass the image as an https URL or base64; nothing was sent or paid",
+                    )
+                parts.append(image)
+            elif kind in _REFUSED_BLOCKS:
+                raise InvalidRequestError(
+                    f"a {kind!r} content block cannot be sent: {_REFUSED_BLOCKS[kind]}",
+                    hint="nothing was sent or paid",
+                    field="content",
+                )
     return parts
 
 

@@ -81,6 +81,9 @@ def check_client_settings(**settings: Any) -> None:
     and opens nothing, so it is cheap and side-effect free.
     """
     values = {k: v for k, v in settings.items() if v is not None and k in CLIENT_SETTINGS}
+    timeout = values.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+        raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
     ledger = values.pop("ledger", None)
     Settings.resolve(**values, ledger=ledger if isinstance(ledger, str) else None, environ={})
 
