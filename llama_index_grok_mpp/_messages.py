@@ -8,7 +8,10 @@ video, documents) is refused before anything is paid instead of being silently d
 
 Incoming: one :class:`ChatResult` becomes one ``ChatResponse`` whose ``raw["usage"]`` and
 ``additional_kwargs`` hold the gateway's own token counts, so ``TokenCountingHandler`` counts what
-was billed rather than re-tokenizing.
+was billed rather than re-tokenizing. Tool calls are both ``ToolCallBlock`` s and OpenAI-style
+``message.additional_kwargs["tool_calls"]``: LlamaIndex's streaming structured-output parser
+(``stream_structured_predict``, ``as_structured_llm().stream_chat``) only looks at the latter.
+Requested ``logprobs`` fill ``ChatResponse.logprobs`` and ``raw["logprobs"]``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from llama_index.core.base.llms.types import (
     CitationBlock,
     CompletionResponse,
     ImageBlock,
+    LogProb,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -36,6 +40,7 @@ from grok_mpp.bridge.metadata import citation_dicts, code_execution_dicts, opena
 from grok_mpp.bridge.search import cited_passage
 from grok_mpp.errors import InvalidRequestError
 from grok_mpp.gateway.mime import sniff_image_mime
+from grok_mpp.gateway.requests import GrokRequest
 from grok_mpp.gateway.results import ChatResult, Citation
 
 _ROLES = {
@@ -163,7 +168,38 @@ def response_kwargs(result: ChatResult) -> dict[str, Any]:
     }
 
 
-def chat_response(result: ChatResult) -> ChatResponse:
+def _openai_tool_calls(result: ChatResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": call.raw_arguments or json.dumps(call.arguments)},
+        }
+        for call in result.tool_calls
+    ]
+
+
+def _logprobs(raw: Mapping[str, Any] | None) -> list[list[LogProb]] | None:
+    """xAI's ``{"content": [{token, logprob, bytes, top_logprobs}]}`` -> LlamaIndex's per-token lists."""
+    if not raw or not isinstance(raw.get("content"), list):
+        return None
+    out: list[list[LogProb]] = []
+    for entry in raw["content"]:
+        if not isinstance(entry, Mapping):
+            continue
+        alternatives = [a for a in entry.get("top_logprobs") or () if isinstance(a, Mapping)] or [entry]
+        out.append(
+            [
+                LogProb(
+                    token=str(a.get("token", "")), logprob=float(a.get("logprob", 0.0)), bytes=list(a.get("bytes") or [])
+                )
+                for a in alternatives
+            ]
+        )
+    return out
+
+
+def chat_response(result: ChatResult, request: GrokRequest | None = None) -> ChatResponse:
     blocks: list[Any] = []
     if result.reasoning:
         blocks.append(ThinkingBlock(content=result.reasoning, num_tokens=result.usage.reasoning_tokens or None))
@@ -178,10 +214,17 @@ def chat_response(result: ChatResult) -> ChatResponse:
         "citations": citation_dicts(result.citations),
         "code_execution": code_execution_dicts(result),
     }
+    extras = response_kwargs(result)
+    if result.logprobs is not None:
+        raw["logprobs"] = result.logprobs
+    if request is not None and request.dropped:
+        raw["dropped_params"] = extras["dropped_params"] = request.dropped
+    message_kwargs = {"tool_calls": _openai_tool_calls(result)} if result.tool_calls else {}
     return ChatResponse(
-        message=ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks),
+        message=ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs),
         raw=raw,
-        additional_kwargs=response_kwargs(result),
+        logprobs=_logprobs(result.logprobs),
+        additional_kwargs=extras,
     )
 
 
@@ -193,6 +236,7 @@ def stream_chunk(response: ChatResponse) -> ChatResponse:
         message=response.message,
         delta=response.message.content or "",
         raw=response.raw,
+        logprobs=response.logprobs,
         additional_kwargs={**response.additional_kwargs, **extra},
     )
 

@@ -10,12 +10,25 @@ whole answer as ``delta`` plus the usage (it is also the last chunk, where Llama
 usage). The payment happens when the stream is requested, so a refusal surfaces at the call site.
 
 The wallet key is consumed by the constructor into a private :class:`~grok_mpp.wallet.Wallet`; it
-is never a field, so ``to_dict()``/``to_json()``, callbacks and traces cannot carry it.
+is never a field, so ``to_dict()``/``to_json()``, callbacks and traces cannot carry it. Pickling
+carries the payer's address, not the key: the unpickled LLM pays only if its process resolves the
+same wallet (``GROK_MPP_PRIVATE_KEY`` / ``GROK_MPP_KEYSTORE``) and refuses otherwise.
+
+Arguments follow ``OpenAI``/``OpenAILike`` (the full list is docs/PARITY.md): ``api_key`` is the
+payer key, ``api_base`` is mapped to ``base_url``; unknown constructor keywords go into
+``additional_kwargs`` with a warning; ``additional_kwargs`` and call-time keywords that name a known
+option (``top_p``, ``seed``...) are validated as that option and the rest are sent as JSON fields;
+arguments that cannot apply (OpenAI SDK clients, audio modalities) are refused. Settings changed
+after construction (``llm.max_price_usd = ...``, ``model_copy(update=...)``, ``llm.timeout``) apply
+to the next call. Removed parameters (``stop`` on reasoning models, penalties) raise
+:class:`~grok_mpp.bridge.chat.DroppedParameterWarning` and are listed in ``raw["dropped_params"]``.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import warnings
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -31,14 +44,15 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
+from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from pydantic import Field, PrivateAttr, field_validator
 
-from grok_mpp.bridge.chat import chat_request
-from grok_mpp.bridge.clients import CLIENT_SETTINGS, GrokClients, usd_setting
-from grok_mpp.errors import InvalidRequestError
+from grok_mpp.bridge.chat import CHAT_OPTIONS, OPTION_ALIASES, chat_request, split_options
+from grok_mpp.bridge.clients import CLIENT_SETTINGS, GrokClients, check_client_settings, usd_setting
+from grok_mpp.errors import ConfigurationError, InvalidRequestError
 from grok_mpp.gateway.catalog import DEFAULT_CHAT_MODEL, DEFAULT_CODE_EXECUTION_MODEL, get_model_info
 from grok_mpp.gateway.requests import ChatRequest, CodeExecutionRequest, GrokRequest
 from llama_index_grok_mpp._messages import chat_response, completion_response, stream_chunk, to_openai_messages
@@ -48,18 +62,27 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 #: Per-call keyword arguments understood by :meth:`_GrokMPPBase.chat` (anything else is refused).
-CALL_OPTIONS = (
-    "model",
-    "temperature",
-    "max_tokens",
-    "stop",
-    "tools",
-    "tool_choice",
-    "response_format",
-    "parallel_tool_calls",
-    "reasoning_effort",
-    "extra_body",
-)
+CALL_OPTIONS: tuple[str, ...] = (*CHAT_OPTIONS, *OPTION_ALIASES, "strict")
+
+#: OpenAI / OpenAILike constructor arguments refused, with the reason (docs/PARITY.md).
+REFUSED_ARGUMENTS: dict[str, str] = {
+    "api_version": "Azure-only option",
+    "modalities": "audio output is not available on the chat route; use GrokMPPToolSpec text_to_speech",
+    "audio_config": "audio output is not available on the chat route; use GrokMPPToolSpec text_to_speech",
+    "http_client": "the paying httpx client is built by grok-mpp (it carries the MPP auth flow)",
+    "async_http_client": "the paying httpx client is built by grok-mpp (it carries the MPP auth flow)",
+    "openai_client": "the OpenAI SDK client is not used: payment needs the grok-mpp client",
+    "async_openai_client": "the OpenAI SDK client is not used: payment needs the grok-mpp client",
+    "default_headers": "the gateway client sends no custom headers",
+    "tokenizer": "token counts come from the gateway's usage, not a local tokenizer",
+    "should_use_structured_outputs": "structured output goes through function calling (as_structured_llm)",
+    "api_type": "Azure-only option",
+}
+#: Refused only with these values (the default is what this class does anyway).
+_REFUSED_VALUES: dict[str, tuple[Any, str]] = {
+    "reuse_client": (False, "clients are always reused (one per event loop); reuse_client=False is not supported"),
+}
+_BUILD_LOCK = threading.Lock()
 
 
 def _parse_arguments(raw: Any) -> dict[str, Any]:
@@ -80,7 +103,14 @@ class _GrokMPPBase(FunctionCallingLLM):
     model: str = Field(default=DEFAULT_CHAT_MODEL, description="Grok model slug")
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, description="max output tokens (reasoning included)")
+    top_p: float | None = Field(default=None, ge=0, le=1, description="nucleus sampling")
+    logprobs: bool | None = Field(default=None, description="return token log probabilities (ChatResponse.logprobs)")
+    top_logprobs: int | None = Field(default=None, ge=0, le=8, description="alternatives per token with logprobs")
     reasoning_effort: str | None = Field(default=None, description="per-model effort level (see the catalog)")
+    strict: bool = Field(default=False, description="strict JSON schemas for function tools")
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="extra request options: known names validated, others sent as-is"
+    )
     timeout: float | None = Field(default=None, description="request timeout in seconds (default GROK_MPP_TIMEOUT)")
     max_retries: int = Field(default=2, ge=0, description="retries for errors raised before any payment")
     base_url: str | None = Field(default=None, description="gateway URL (default GROK_MPP_BASE_URL)")
@@ -90,6 +120,9 @@ class _GrokMPPBase(FunctionCallingLLM):
     rpc_url: str | None = None
     ledger: str | None = Field(default=None, description='ledger path, PostgreSQL DSN or "off"')
     context_window: int | None = Field(default=None, description="override the catalog's context window")
+    is_chat_model: bool = Field(default=True, description="reported in metadata (OpenAILike)")
+    is_function_calling_model: bool = Field(default=True, description="reported in metadata (OpenAILike)")
+    allow_unknown_models: bool = Field(default=False, description="send a slug the catalog does not know")
     extra_body: dict[str, Any] = Field(default_factory=dict, description="extra JSON fields sent as-is")
 
     _clients: GrokClients = PrivateAttr()
@@ -103,7 +136,14 @@ class _GrokMPPBase(FunctionCallingLLM):
         async_client: Any = None,
         **data: Any,
     ) -> None:
+        data = self._openai_like_arguments(data)
+        if private_key is None:
+            private_key = data.pop("api_key", None)
+        else:
+            data.pop("api_key", None)
         super().__init__(**data)
+        check_client_settings(**{name: getattr(self, name) for name in CLIENT_SETTINGS})
+        self._request([ChatMessage(role=MessageRole.USER, content=".")], {}, warn=False)  # validate now
         self._clients = build_clients(
             private_key=private_key,
             wallet=wallet,
@@ -111,6 +151,64 @@ class _GrokMPPBase(FunctionCallingLLM):
             async_client=async_client,
             **{name: getattr(self, name) for name in CLIENT_SETTINGS},
         )
+
+    @classmethod
+    def _openai_like_arguments(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """OpenAILike conventions: api_base -> base_url, refusals, unknown -> additional_kwargs."""
+        data = dict(data)
+        api_base = data.pop("api_base", None)
+        if api_base is not None:
+            if data.get("base_url") not in (None, api_base):
+                raise ConfigurationError(
+                    f"api_base={api_base!r} and base_url={data['base_url']!r} disagree; pass only base_url"
+                )
+            data["base_url"] = str(api_base)
+        refused = sorted(k for k in data if k in REFUSED_ARGUMENTS and data[k] is not None)
+        refused += sorted(k for k, (bad, _) in _REFUSED_VALUES.items() if k in data and data[k] == bad)
+        if refused:
+            reasons = "; ".join(f"{k}: {REFUSED_ARGUMENTS.get(k) or _REFUSED_VALUES[k][1]}" for k in refused)
+            raise ConfigurationError(
+                f"{cls.__name__} does not take {', '.join(refused)} ({reasons})",
+                hint="remove them; see docs/PARITY.md; nothing was sent or paid",
+            )
+        for name in _REFUSED_VALUES:
+            data.pop(name, None)
+        known = set(cls.model_fields) | {"api_key"}
+        extra = dict(data.get("additional_kwargs") or {})
+        for key in [k for k in data if k not in known]:
+            warnings.warn(
+                f"{key} is not a parameter of {cls.__name__}; it was moved to additional_kwargs and will be"
+                " sent with every request. Please confirm that this is what you intended.",
+                stacklevel=4,
+            )
+            extra[key] = data.pop(key)
+        if extra:
+            data["additional_kwargs"] = extra
+        return data
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the clients as (payer address, settings), loudly or not at all (see module docstring)."""
+        self._clients.__reduce__()  # raises TypeError for injected clients / guard objects / observers
+        return super().__getstate__()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)  # LlamaIndex re-runs __init__ (without a key) ...
+        clients = (state.get("__pydantic_private__") or {}).get("_clients")
+        if not isinstance(clients, GrokClients):
+            raise TypeError("pickled GrokMPP state has no payer; it was not produced by this class")
+        self._clients = clients  # ... so the payer pinned at pickling time is put back here
+
+    def _current_clients(self) -> GrokClients:
+        """Clients for the CURRENT settings: changed fields apply to the next call (same payer)."""
+        settings = {name: getattr(self, name) for name in CLIENT_SETTINGS}
+        clients = self._clients
+        if clients.matches(**settings):
+            return clients
+        with _BUILD_LOCK:
+            if not self._clients.matches(**settings):
+                check_client_settings(**settings)
+                self._clients = self._clients.with_settings(**settings)
+            return self._clients
 
     @field_validator("max_price_usd", "budget_usd", mode="before")
     @classmethod
@@ -122,17 +220,18 @@ class _GrokMPPBase(FunctionCallingLLM):
     def metadata(self) -> LLMMetadata:
         info = get_model_info(self.model)
         return LLMMetadata(
-            context_window=self.context_window or info.context_window,
+            # an unknown (opted-in) slug has no known window: LlamaIndex's own default, not an invented one
+            context_window=self.context_window or info.context_window or DEFAULT_CONTEXT_WINDOW,
             num_output=self.max_tokens or -1,
-            is_chat_model=True,
-            is_function_calling_model=True,
+            is_chat_model=self.is_chat_model,
+            is_function_calling_model=self.is_function_calling_model,
             model_name=self.model,
         )
 
     @property
     def payer_address(self) -> str:
         """The wallet address paying for calls (resolves the key from the environment if needed)."""
-        return self._clients.address
+        return self._current_clients().address
 
     def close(self) -> None:
         self._clients.close()
@@ -141,38 +240,53 @@ class _GrokMPPBase(FunctionCallingLLM):
         await self._clients.aclose()
 
     # -- request / response ----------------------------------------------------------------------
-    def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> GrokRequest:
-        options = {k: v for k, v in kwargs.items() if v is not None}
+    def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], *, warn: bool = True) -> GrokRequest:
+        options = {OPTION_ALIASES.get(k, k): v for k, v in kwargs.items() if v is not None}
         unknown = sorted(set(options) - set(CALL_OPTIONS))
         if unknown:
             raise InvalidRequestError(
                 f"{type(self).__name__} does not understand {unknown}",
-                hint=f"per-call options are {', '.join(CALL_OPTIONS)}; nothing was sent or paid",
+                hint=f"per-call options are {', '.join(CHAT_OPTIONS)}; nothing was sent or paid",
             )
-        return chat_request(
-            self._endpoint,
-            model=options.get("model", self.model),
-            messages=to_openai_messages(messages),
-            temperature=options.get("temperature", self.temperature),
-            max_tokens=options.get("max_tokens", self.max_tokens),
-            stop=options.get("stop"),
-            tools=options.get("tools"),
-            tool_choice=options.get("tool_choice"),
-            response_format=options.get("response_format"),
-            parallel_tool_calls=options.get("parallel_tool_calls"),
-            reasoning_effort=options.get("reasoning_effort", self.reasoning_effort),
-            extra_body={**self.extra_body, **options.get("extra_body", {})} or None,
-        )
+        strict = options.pop("strict", None)
+        if strict and options.get("tools"):
+            options["tools"] = [
+                {**spec, "function": {**spec["function"], "strict": True}} if spec.get("type") == "function" else spec
+                for spec in options["tools"]
+            ]
+        known, extra = split_options(self.additional_kwargs)
+        merged: dict[str, Any] = {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "logprobs": self.logprobs,
+            "top_logprobs": self.top_logprobs,
+            "reasoning_effort": self.reasoning_effort,
+            "allow_unknown_models": self.allow_unknown_models,
+            **known,
+            **{k: v for k, v in options.items() if k != "extra_body"},
+        }
+        merged["model"] = merged.get("model") or self.model
+        if (merged.get("n") or 1) > 1:
+            raise InvalidRequestError(
+                "n > 1 is not supported: a LlamaIndex ChatResponse holds one message, so the other"
+                " completions would be paid for and never seen",
+                hint="call the LLM n times instead; nothing was sent or paid",
+            )
+        body = {**extra, **self.extra_body, **(options.get("extra_body") or {})}
+        merged["extra_body"] = body or None
+        return chat_request(self._endpoint, messages=to_openai_messages(messages), warn=warn, **merged)
 
     def _chat(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatResponse:
         request = self._request(messages, kwargs)
-        result = send(self._clients, request, max_retries=self.max_retries, component=self.class_name())
-        return chat_response(result)
+        result = send(self._current_clients(), request, max_retries=self.max_retries, component=self.class_name())
+        return chat_response(result, request)
 
     async def _achat(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatResponse:
         request = self._request(messages, kwargs)
-        result = await asend(self._clients, request, max_retries=self.max_retries, component=self.class_name())
-        return chat_response(result)
+        clients = self._current_clients()
+        result = await asend(clients, request, max_retries=self.max_retries, component=self.class_name())
+        return chat_response(result, request)
 
     @staticmethod
     def _prompt_messages(prompt: str) -> list[ChatMessage]:
@@ -248,7 +362,8 @@ class _GrokMPPBase(FunctionCallingLLM):
     ) -> dict[str, Any]:
         """Tools as OpenAI function specs; ``tool_required`` -> ``tool_choice="required"``."""
         specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
-        if strict is not None:
+        strict = self.strict if strict is None else strict
+        if strict:
             for spec in specs:
                 spec["function"]["strict"] = strict
         messages = list(chat_history or [])

@@ -186,7 +186,7 @@ class GrokClients:
         wallet = sync.wallet if sync is not None else self._wallet
         new = GrokClients(wallet=wallet, observers=self._observers, expected_payer=self._expected_payer, **settings)
         old_guard = sync.guard if sync is not None else None
-        if isinstance(old_guard, InMemoryBudget) and settings.get("ledger") == self._settings.get("ledger"):
+        if isinstance(old_guard, InMemoryBudget) and settings.get("ledger") == self._given_settings.get("ledger"):
             # ledger off: the new budget still counts what this object already committed
             total = Settings.resolve(budget_usd=new._settings.get("budget_usd")).budget
             new._settings["ledger"] = InMemoryBudget(total=total, _spent=old_guard.committed)
