@@ -240,7 +240,12 @@ def test_tool_input_errors_are_tool_exceptions(local_gateway: Any, gateway_kwarg
     with pytest.raises(ToolException, match="bare domain"):
         tool.invoke({"query": "MPP", "allowed_domains": ["https://x.com/a"]})
     tool.handle_tool_error = True
-    call = {"name": tool.name, "args": {"query": "MPP", "allowed_domains": ["nope nope"]}, "id": "1", "type": "tool_call"}
+    call = {
+        "name": tool.name,
+        "args": {"query": "MPP", "allowed_domains": ["nope nope"]},
+        "id": "1",
+        "type": "tool_call",
+    }
     message = tool.invoke(call)
     assert message.status == "error" and "bare domain" in message.content
     image = GrokImageGenerationTool(handle_tool_error=True, **gateway_kwargs)
@@ -260,3 +265,13 @@ def test_no_warning_for_plain_calls(gateway_kwargs: dict[str, Any]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ChatGrokMPP(model="grok-4.20-0309-non-reasoning", max_tokens=30, **gateway_kwargs).invoke("hi", stop=["zz"])
+
+
+def test_bind_tools_strict_and_parallel_reach_the_body() -> None:
+    def weather(city: str) -> str:
+        """Weather in a city."""
+        return city
+
+    bound = ChatGrokMPP(model="grok-4.3").bind_tools([weather], strict=True, parallel_tool_calls=False)
+    body = _body(ChatGrokMPP(model="grok-4.3"), **bound.kwargs)  # type: ignore[attr-defined]
+    assert body["tools"][0]["function"]["strict"] is True and body["parallel_tool_calls"] is False

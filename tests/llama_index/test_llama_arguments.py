@@ -33,7 +33,9 @@ def _body(llm: GrokMPP, **kwargs: Any) -> dict[str, Any]:
 
 
 def test_fields_additional_kwargs_and_call_options_are_sent() -> None:
-    llm = GrokMPP(model="grok-4.3", top_p=0.4, logprobs=True, top_logprobs=2, additional_kwargs={"seed": 5, "user": "u"})
+    llm = GrokMPP(
+        model="grok-4.3", top_p=0.4, logprobs=True, top_logprobs=2, additional_kwargs={"seed": 5, "user": "u"}
+    )
     body = _body(llm)
     assert (body["top_p"], body["logprobs"], body["top_logprobs"], body["seed"], body["user"]) == (0.4, True, 2, 5, "u")
     assert _body(llm, seed=9, max_completion_tokens=12)["seed"] == 9
