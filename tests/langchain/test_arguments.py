@@ -200,10 +200,10 @@ def test_pickle_never_carries_the_key_and_pins_the_payer(
     other = Wallet.create()
     monkeypatch.setenv("GROK_MPP_PRIVATE_KEY", other.export_private_key())
     with pytest.raises(GrokMPPConfigurationError, match="refusing to switch payer"):
-        pickle.loads(blob)  # noqa: S301 - our own blob.invoke("hi")
+        pickle.loads(blob).invoke("hi")  # noqa: S301 - our own blob
     monkeypatch.delenv("GROK_MPP_PRIVATE_KEY")
     with pytest.raises(GrokMPPConfigurationError, match="unpickled"):
-        pickle.loads(blob)  # noqa: S301 - our own blob.invoke("hi")
+        pickle.loads(blob).invoke("hi")  # noqa: S301 - our own blob
     # the same key in the worker's environment: pays from the original payer
     monkeypatch.setenv("GROK_MPP_PRIVATE_KEY", key)
     restored = pickle.loads(blob)  # noqa: S301 - our own blob
