@@ -19,7 +19,7 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from grok_mpp.bridge.clients import CLIENT_SETTINGS
+from grok_mpp.bridge.clients import CLIENT_SETTINGS, check_client_settings
 from grok_mpp.bridge.search import SearchSource, search_sources
 from grok_mpp.errors import InvalidRequestError
 from grok_mpp.gateway.requests import WebSearchRequest, XSearchRequest
@@ -90,6 +90,7 @@ class _GrokSearchRetriever(BaseRetriever):
         unknown = sorted(set(settings) - set(CLIENT_SETTINGS))
         if unknown:
             raise TypeError(f"unknown arguments {unknown}")
+        check_client_settings(**settings)  # bad URL, amount or timeout: fail now, not at the first call
         super().__init__(callback_manager=callback_manager, verbose=verbose)
         self.k = k
         self.model = model

@@ -18,7 +18,7 @@ from typing import Any
 from llama_index.core.schema import Document
 from llama_index.core.tools.tool_spec.base import BaseToolSpec
 
-from grok_mpp.bridge.clients import CLIENT_SETTINGS
+from grok_mpp.bridge.clients import CLIENT_SETTINGS, check_client_settings
 from grok_mpp.bridge.describe import describe_images, describe_speech
 from grok_mpp.bridge.search import search_sources
 from grok_mpp.gateway.requests import ImageGenerateRequest, TTSRequest, WebSearchRequest, XSearchRequest
@@ -78,6 +78,7 @@ class GrokMPPToolSpec(BaseToolSpec):
         unknown = sorted(set(settings) - set(CLIENT_SETTINGS))
         if unknown:
             raise TypeError(f"unknown arguments {unknown}")
+        check_client_settings(**settings)  # bad URL, amount or timeout: fail now, not at the first call
         self.search_model = search_model
         self.image_model = image_model
         self.web_filters = dict(web_filters or {})

@@ -78,6 +78,8 @@ def wire_to_fields(cls: type[GrokRequest], body: dict[str, Any]) -> dict[str, An
             _spread(kwargs, extra, key, value, fields)
         elif key == "image" and "image" in fields and isinstance(value, dict) and isinstance(value.get("url"), str):
             kwargs["image"] = value["url"]
+        elif key == "images" and "image" in fields and isinstance(value, list):  # several 2.0 edit sources
+            kwargs["image"] = [v.get("url") if isinstance(v, dict) else v for v in value]
         elif key in fields:
             kwargs[key] = value
         else:

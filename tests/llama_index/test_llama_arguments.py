@@ -174,3 +174,12 @@ def test_pickle_pins_the_payer_and_never_carries_the_key(
     restored = pickle.loads(blob)  # noqa: S301 - our own blob
     assert restored.chat(USER, max_tokens=20).raw["mpp"]["amount"] > 0
     assert restored.payer_address == funded_wallet.address
+
+
+@pytest.mark.parametrize("kwargs", [{"max_price_usd": "abc"}, {"base_url": "ftp://x"}, {"timeout": 0}])
+def test_retrievers_and_tool_spec_validate_settings_at_construction(kwargs: dict[str, Any]) -> None:
+    from llama_index_grok_mpp import GrokMPPToolSpec, GrokWebSearchRetriever
+
+    for cls in (GrokWebSearchRetriever, GrokMPPToolSpec):
+        with pytest.raises(ConfigurationError):
+            cls(**kwargs)
