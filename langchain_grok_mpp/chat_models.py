@@ -46,7 +46,7 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field
+from pydantic import AliasChoices, ConfigDict, Field
 
 from grok_mpp.bridge.chat import (
     CHAT_OPTIONS,
@@ -118,6 +118,9 @@ def _refuse_or_collect(cls: type[Any], data: dict[str, Any]) -> dict[str, Any]:
             )
         )
     names = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+    for info in cls.model_fields.values():
+        if isinstance(info.validation_alias, AliasChoices):
+            names.update(c for c in info.validation_alias.choices if isinstance(c, str))
     extra = dict(data.get("model_kwargs") or {})
     for key in [k for k in data if k not in names and k not in REFUSED_ARGUMENTS]:
         warnings.warn(
@@ -148,7 +151,7 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
     model_name: str = Field(default=DEFAULT_CHAT_MODEL, alias="model")
     """Model slug sent to the gateway (alias ``model``); ``invoke(..., model=...)`` overrides it per call."""
     temperature: float | None = None
-    max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
+    max_tokens: int | None = Field(default=None, validation_alias=AliasChoices("max_tokens", "max_completion_tokens"))
     """Max output tokens (alias ``max_completion_tokens``)."""
     top_p: float | None = None
     n: int | None = None
