@@ -33,6 +33,8 @@ from grok_mpp.gateway.requests import (
     GrokRequest,
     ImageEditRequest,
     ImageGenerateRequest,
+    ImageQuality,
+    ImageResolution,
     TTSRequest,
     Voice,
 )
@@ -179,7 +181,9 @@ class GrokXSearchTool(_GrokSearchTool):
 class ImageGenerationInput(BaseModel):
     prompt: str = Field(description="Description of the image to generate")
     n: int | None = Field(default=None, ge=1, le=10, description="Number of images (default 1)")
-    aspect_ratio: AspectRatio | None = Field(default=None, description="e.g. 1:1, 16:9")
+    aspect_ratio: AspectRatio | None = Field(default=None, description="e.g. 1:1, 16:9 (21:9 and 5:2 need image 2.0)")
+    quality: ImageQuality | None = Field(default=None, description="low or medium (grok-imagine-image-2.0 only)")
+    resolution: ImageResolution | None = Field(default=None, description="1k or 2k (grok-imagine-image-2.0 only)")
 
 
 class ImageEditInput(BaseModel):

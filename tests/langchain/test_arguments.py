@@ -275,3 +275,21 @@ def test_bind_tools_strict_and_parallel_reach_the_body() -> None:
     bound = ChatGrokMPP(model="grok-4.3").bind_tools([weather], strict=True, parallel_tool_calls=False)
     body = _body(ChatGrokMPP(model="grok-4.3"), **bound.kwargs)  # type: ignore[attr-defined]
     assert body["tools"][0]["function"]["strict"] is True and body["parallel_tool_calls"] is False
+
+
+def test_a_bad_value_assigned_after_construction_is_refused_loudly(
+    local_gateway: Any, gateway_kwargs: dict[str, Any]
+) -> None:
+    llm = ChatGrokMPP(model="grok-4.3", **gateway_kwargs)
+    llm.max_price_usd = "abc"  # pydantic does not validate assignment; the next call does
+    with pytest.raises(GrokMPPConfigurationError, match="max_price_usd"):
+        llm.invoke("hi")
+    assert _settled(local_gateway, gateway_kwargs["wallet"]) == []
+
+
+def test_image_tool_takes_image_2_options(local_gateway: Any, gateway_kwargs: dict[str, Any]) -> None:
+    tool = GrokImageGenerationTool(model="grok-imagine-image-2.0", max_price_usd="0.5", **gateway_kwargs)
+    message = tool.invoke({"prompt": "a lighthouse", "quality": "medium", "resolution": "2k"})
+    assert "Generated 1 image" in message
+    old = GrokImageGenerationTool(handle_tool_error=True, **gateway_kwargs)
+    assert "grok-imagine-image-2.0" in old.invoke({"prompt": "a lighthouse", "quality": "medium"})
