@@ -64,6 +64,8 @@ class GrokMPPSettings(BaseModel):
     spend_guard: Any = Field(default=None, exclude=True, repr=False)
     """A custom ``SpendGuard`` (e.g. an open ledger) instead of ``ledger``."""
     request_timeout: float | None = Field(default=None, alias="timeout")
+    default_headers: dict[str, str] | None = None
+    """Extra HTTP headers sent with every gateway request (the MPP and content headers are reserved)."""
     max_retries: int = 2
     """Retries for errors raised before any payment (never for a possibly paid call)."""
 
@@ -91,6 +93,7 @@ class GrokMPPSettings(BaseModel):
             "budget_usd": self.budget_usd,
             "ledger": self.spend_guard if self.spend_guard is not None else self.ledger,
             "timeout": self.request_timeout,
+            "headers": self.default_headers,
         }
 
     def _payer_identity(self) -> tuple[Any, ...]:

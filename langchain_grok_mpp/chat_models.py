@@ -85,7 +85,6 @@ REFUSED_ARGUMENTS: dict[str, str] = {
     "http_client": "the paying httpx client is built by grok-mpp (it carries the MPP auth flow)",
     "http_async_client": "the paying httpx client is built by grok-mpp (it carries the MPP auth flow)",
     "http_socket_options": "the paying httpx client is built by grok-mpp",
-    "default_headers": "the gateway client sends no custom headers",
     "default_query": "the gateway takes no query parameters",
     "logit_bias": "not in the gateway's chat schema and rejected by current xAI models",
     "reasoning": "Responses-API option; use reasoning_effort=",

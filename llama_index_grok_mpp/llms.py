@@ -73,7 +73,6 @@ REFUSED_ARGUMENTS: dict[str, str] = {
     "async_http_client": "the paying httpx client is built by grok-mpp (it carries the MPP auth flow)",
     "openai_client": "the OpenAI SDK client is not used: payment needs the grok-mpp client",
     "async_openai_client": "the OpenAI SDK client is not used: payment needs the grok-mpp client",
-    "default_headers": "the gateway client sends no custom headers",
     "tokenizer": "token counts come from the gateway's usage, not a local tokenizer",
     "should_use_structured_outputs": "structured output goes through function calling (as_structured_llm)",
     "api_type": "Azure-only option",
@@ -119,6 +118,7 @@ class _GrokMPPBase(FunctionCallingLLM):
     chain_id: int | None = None
     rpc_url: str | None = None
     ledger: str | None = Field(default=None, description='ledger path, PostgreSQL DSN or "off"')
+    default_headers: dict[str, str] | None = Field(default=None, description="extra HTTP headers on every request")
     context_window: int | None = Field(default=None, description="override the catalog's context window")
     is_chat_model: bool = Field(default=True, description="reported in metadata (OpenAILike)")
     is_function_calling_model: bool = Field(default=True, description="reported in metadata (OpenAILike)")
@@ -142,14 +142,14 @@ class _GrokMPPBase(FunctionCallingLLM):
         else:
             data.pop("api_key", None)
         super().__init__(**data)
-        check_client_settings(**{name: getattr(self, name) for name in CLIENT_SETTINGS})
+        check_client_settings(**self._client_settings())
         self._request([ChatMessage(role=MessageRole.USER, content=".")], {}, warn=False)  # validate now
         self._clients = build_clients(
             private_key=private_key,
             wallet=wallet,
             client=client,
             async_client=async_client,
-            **{name: getattr(self, name) for name in CLIENT_SETTINGS},
+            **self._client_settings(),
         )
 
     @classmethod
@@ -198,9 +198,14 @@ class _GrokMPPBase(FunctionCallingLLM):
             raise TypeError("pickled GrokMPP state has no payer; it was not produced by this class")
         self._clients = clients  # ... so the payer pinned at pickling time is put back here
 
+    def _client_settings(self) -> dict[str, Any]:
+        settings = {name: getattr(self, name, None) for name in CLIENT_SETTINGS}
+        settings["headers"] = self.default_headers
+        return settings
+
     def _current_clients(self) -> GrokClients:
         """Clients for the CURRENT settings: changed fields apply to the next call (same payer)."""
-        settings = {name: getattr(self, name) for name in CLIENT_SETTINGS}
+        settings = self._client_settings()
         clients = self._clients
         if clients.matches(**settings):
             return clients

@@ -36,7 +36,7 @@ from typing import Any
 
 from grok_mpp.config import Settings
 from grok_mpp.errors import ConfigurationError
-from grok_mpp.gateway.client import AsyncGrokClient, GrokClient
+from grok_mpp.gateway.client import AsyncGrokClient, GrokClient, checked_headers
 from grok_mpp.payment.hooks import InMemoryBudget, PaymentObserver
 from grok_mpp.wallet import Wallet
 
@@ -49,6 +49,7 @@ CLIENT_SETTINGS: tuple[str, ...] = (
     "budget_usd",
     "ledger",
     "timeout",
+    "headers",
 )
 
 
@@ -84,6 +85,7 @@ def check_client_settings(**settings: Any) -> None:
     timeout = values.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
         raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    checked_headers(values.pop("headers", None))
     ledger = values.pop("ledger", None)
     Settings.resolve(**values, ledger=ledger if isinstance(ledger, str) else None, environ={})
 

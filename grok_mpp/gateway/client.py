@@ -25,6 +25,7 @@ import httpx
 
 from grok_mpp.config import Settings
 from grok_mpp.errors import (
+    ConfigurationError,
     GatewayConnectionError,
     GatewayError,
     GatewayTimeoutError,
@@ -96,6 +97,27 @@ class Quote:
     @property
     def estimate_usd(self) -> str:
         return format_usd(self.estimate.amount)
+
+
+#: Headers a caller may not set: the MPP flow, content negotiation and framing own them.
+_RESERVED_HEADERS = frozenset(
+    {"authorization", "payment-authorization", "content-type", "accept", "content-length", "host", "cookie"}
+)
+
+
+def checked_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Extra headers sent with every request (``default_headers`` of the adapters), validated."""
+    out: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ConfigurationError("headers must map header names to string values")
+        lowered = name.strip().lower()
+        if lowered in _RESERVED_HEADERS or lowered.startswith("payment"):
+            raise ConfigurationError(f"header {name!r} is set by the client itself and cannot be overridden")
+        if not lowered or any(c in name + value for c in "\r\n"):
+            raise ConfigurationError(f"header {name!r} is not a valid header")
+        out[name.strip()] = value
+    return out
 
 
 def _coerce(kind: type[R], request: R | Mapping[str, Any] | None, fields: dict[str, Any]) -> R:
@@ -181,7 +203,9 @@ class _ClientCore:
         observers: Iterable[PaymentObserver] = (),
         timeout: float | None = None,
         environ: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
+        self._headers = checked_headers(headers)
         self.settings = Settings.resolve(
             base_url=base_url,
             chain_id=chain_id,
@@ -235,7 +259,7 @@ class _ClientCore:
             "POST",
             url,
             content=request.to_body(),
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            headers={**self._headers, "Content-Type": "application/json", "Accept": "application/json"},
             extensions={
                 CONTEXT_EXTENSION: {
                     "endpoint": request.endpoint,

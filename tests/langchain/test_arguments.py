@@ -293,3 +293,16 @@ def test_image_tool_takes_image_2_options(local_gateway: Any, gateway_kwargs: di
     assert "Generated 1 image" in message
     old = GrokImageGenerationTool(handle_tool_error=True, **gateway_kwargs)
     assert "grok-imagine-image-2.0" in old.invoke({"prompt": "a lighthouse", "quality": "medium"})
+
+
+def test_default_headers_are_sent_and_reserved_ones_refused(gateway_kwargs: dict[str, Any]) -> None:
+    import httpx
+
+    llm = ChatGrokMPP(model="grok-4.3", default_headers={"X-Team": "research"}, **gateway_kwargs)
+    client = llm._grok_clients().sync()
+    with httpx.Client() as http:
+        sent, _ = client._build(http, llm._build_request([HumanMessage("hi")], None, {}, warn=False))
+    assert sent.headers["X-Team"] == "research" and sent.headers["Content-Type"] == "application/json"
+    for name in ("Authorization", "Payment-Authorization", "content-type"):
+        with pytest.raises(GrokMPPConfigurationError, match="cannot be overridden"):
+            ChatGrokMPP(model="grok-4.3", default_headers={name: "x"})

@@ -58,7 +58,7 @@ def test_api_base_maps_to_base_url_and_api_key_is_the_payer_key() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"api_version": "1"}, {"modalities": ["audio"]}, {"default_headers": {"a": "b"}}, {"reuse_client": False}],
+    [{"api_version": "1"}, {"modalities": ["audio"]}, {"tokenizer": "x"}, {"reuse_client": False}],
 )
 def test_openai_only_arguments_are_refused(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError, match=next(iter(kwargs))):
@@ -183,3 +183,19 @@ def test_retrievers_and_tool_spec_validate_settings_at_construction(kwargs: dict
     for cls in (GrokWebSearchRetriever, GrokMPPToolSpec):
         with pytest.raises(ConfigurationError):
             cls(**kwargs)
+
+
+def test_llama_default_headers_are_sent(paid: dict[str, Any]) -> None:
+    import httpx
+
+    llm = GrokMPP(model="grok-4.3", default_headers={"X-Team": "research"}, **paid)
+    client = llm._current_clients().sync()
+    with httpx.Client() as http:
+        sent, _ = client._build(http, llm._request(USER, {}, warn=False))
+    assert sent.headers["X-Team"] == "research"
+    llm.default_headers = {"X-Team": "ops"}  # changed after construction: the next call uses it
+    with httpx.Client() as http:
+        sent, _ = llm._current_clients().sync()._build(http, llm._request(USER, {}, warn=False))
+    assert sent.headers["X-Team"] == "ops"
+    with pytest.raises(ConfigurationError, match="cannot be overridden"):
+        GrokMPP(model="grok-4.3", default_headers={"Authorization": "Bearer x"})
