@@ -101,7 +101,17 @@ class Quote:
 
 #: Headers a caller may not set: the MPP flow, content negotiation and framing own them.
 _RESERVED_HEADERS = frozenset(
-    {"authorization", "payment-authorization", "content-type", "accept", "content-length", "host", "cookie"}
+    {
+        "authorization",
+        "payment-authorization",
+        "accept-payment",
+        "idempotency-key",  # one per logical request: the retry invariant keys re-sent credentials on it
+        "content-type",
+        "accept",
+        "content-length",
+        "host",
+        "cookie",
+    }
 )
 
 

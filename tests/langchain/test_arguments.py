@@ -303,6 +303,6 @@ def test_default_headers_are_sent_and_reserved_ones_refused(gateway_kwargs: dict
     with httpx.Client() as http:
         sent, _ = client._build(http, llm._build_request([HumanMessage("hi")], None, {}, warn=False))
     assert sent.headers["X-Team"] == "research" and sent.headers["Content-Type"] == "application/json"
-    for name in ("Authorization", "Payment-Authorization", "content-type"):
+    for name in ("Authorization", "Payment-Authorization", "content-type", "Idempotency-Key", "Accept-Payment"):
         with pytest.raises(GrokMPPConfigurationError, match="cannot be overridden"):
             ChatGrokMPP(model="grok-4.3", default_headers={name: "x"})
