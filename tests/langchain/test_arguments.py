@@ -306,3 +306,17 @@ def test_default_headers_are_sent_and_reserved_ones_refused(gateway_kwargs: dict
     for name in ("Authorization", "Payment-Authorization", "content-type", "Idempotency-Key", "Accept-Payment"):
         with pytest.raises(GrokMPPConfigurationError, match="cannot be overridden"):
             ChatGrokMPP(model="grok-4.3", default_headers={name: "x"})
+
+
+@pytest.mark.parametrize("factory", ["retriever", "tool"])
+def test_retrievers_and_tools_pickle_with_the_payer_pinned_and_no_key(factory: str) -> None:
+    from langchain_grok_mpp import GrokWebSearchRetriever
+
+    wallet = Wallet.create()
+    key = wallet.export_private_key()
+    obj = GrokWebSearchRetriever(private_key=key) if factory == "retriever" else GrokWebSearchTool(private_key=key)
+    blob = pickle.dumps(obj)
+    assert key[2:].encode() not in blob and bytes.fromhex(key[2:]) not in blob
+    restored = pickle.loads(blob)  # noqa: S301 - our own blob
+    clients = restored._clients if factory == "retriever" else restored.retriever._clients
+    assert clients.payer_hint == wallet.address

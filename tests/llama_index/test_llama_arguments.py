@@ -199,3 +199,14 @@ def test_llama_default_headers_are_sent(paid: dict[str, Any]) -> None:
     assert sent.headers["X-Team"] == "ops"
     with pytest.raises(ConfigurationError, match="cannot be overridden"):
         GrokMPP(model="grok-4.3", default_headers={"Authorization": "Bearer x"})
+
+
+def test_llama_retriever_and_tool_spec_pickle_with_the_payer_pinned_and_no_key() -> None:
+    from llama_index_grok_mpp import GrokMPPToolSpec, GrokWebSearchRetriever
+
+    wallet = Wallet.create()
+    key = wallet.export_private_key()
+    for obj in (GrokWebSearchRetriever(private_key=key), GrokMPPToolSpec(private_key=key)):
+        blob = pickle.dumps(obj)
+        assert key[2:].encode() not in blob and bytes.fromhex(key[2:]) not in blob
+        assert pickle.loads(blob)._clients.payer_hint == wallet.address  # noqa: S301 - our own blob
