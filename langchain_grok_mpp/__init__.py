@@ -10,6 +10,7 @@
 Importing the package registers the ``grok_mpp`` content-block translator.
 """
 
+from grok_mpp.bridge.chat import DroppedParameterWarning
 from langchain_grok_mpp import content as _content  # noqa: F401  (registers the translator)
 from langchain_grok_mpp.callbacks import GrokMPPCallbackHandler, get_grok_mpp_callback
 from langchain_grok_mpp.chat_models import ChatGrokMPP, ChatGrokMPPCodeExecution
@@ -33,6 +34,7 @@ from langchain_grok_mpp.tools import (
 __all__ = [
     "ChatGrokMPP",
     "ChatGrokMPPCodeExecution",
+    "DroppedParameterWarning",
     "GrokImageEditTool",
     "GrokImageGenerationTool",
     "GrokMPPCallbackHandler",

@@ -8,6 +8,7 @@
   tracking through LlamaIndex instrumentation.
 """
 
+from grok_mpp.bridge.chat import DroppedParameterWarning
 from llama_index_grok_mpp.events import (
     GrokMPPCostHandler,
     GrokMPPPaymentErrorEvent,
@@ -19,6 +20,7 @@ from llama_index_grok_mpp.retrievers import GrokWebSearchRetriever, GrokXSearchR
 from llama_index_grok_mpp.tools import GrokMPPToolSpec
 
 __all__ = [
+    "DroppedParameterWarning",
     "GrokMPP",
     "GrokMPPCodeExecution",
     "GrokMPPCostHandler",
