@@ -116,7 +116,7 @@ _MAPPING: tuple[tuple[type[core.GrokMPPError], type[GrokMPPModelError]], ...] = 
 _COMBINED: dict[tuple[type, type], type] = {}
 
 
-def _twin_class(lc_cls: type[GrokMPPModelError], core_type: type) -> type:
+def _twin_class(lc_cls: type[GrokMPPModelError], core_type: type) -> type[GrokMPPModelError]:
     """``lc_cls`` when it already is a ``core_type``; else a cached class deriving from both, so a
     twin is ALWAYS an instance of the exact core class raised (``PaymentPendingError``, ``LedgerError``,
     ``ChallengeParseError``...) as well as of its LangChain base."""

@@ -67,7 +67,8 @@ def _chat_completion(ctx: _Context, spec: Mapping[str, Any], kind: str) -> dict[
     body = ctx.body
     model = str(body.get("model") or "")
     messages = _messages(body)
-    n = body.get("n") if isinstance(body.get("n"), int) and not isinstance(body.get("n"), bool) else 1
+    raw_n = body.get("n")
+    n: int = raw_n if isinstance(raw_n, int) and not isinstance(raw_n, bool) else 1
     content = _content(spec, kind)
     choices: list[dict[str, Any]] = []
     completion_tokens = 0
