@@ -21,9 +21,8 @@ from grok_mpp.local.responder.common import (
     _optional_int,
     _prompt_tokens,
     _require_model,
-    cached_tokens,
+    chat_usage,
     is_reasoning_model,
-    token_cost_ticks,
     tokens,
 )
 from grok_mpp.local.schema_fill import PromptValues, content_words, fill_schema, find_quoted
@@ -242,28 +241,8 @@ def _chat(ctx: _Context) -> dict[str, Any]:
         choices.append({"index": index, "message": message, "finish_reason": finish, "logprobs": logprobs})
 
     text_tokens, image_tokens = _prompt_tokens(body, messages)
-    prompt_tokens = text_tokens + image_tokens
-    cached = cached_tokens(prompt_tokens)
     reasoning_tokens = 2 * completion_tokens if reasoning else 0
-    usage = {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens + reasoning_tokens,
-        "prompt_tokens_details": {
-            "text_tokens": text_tokens,
-            "audio_tokens": 0,
-            "image_tokens": image_tokens,
-            "cached_tokens": cached,
-        },
-        "completion_tokens_details": {
-            "reasoning_tokens": reasoning_tokens,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
-        },
-        "num_sources_used": 0,
-        "cost_in_usd_ticks": token_cost_ticks(model, prompt_tokens, cached, completion_tokens + reasoning_tokens),
-    }
+    usage = chat_usage(model, text_tokens, image_tokens, completion_tokens, reasoning_tokens)
     return {
         "id": ctx.uuid("chat"),
         "object": "chat.completion",

@@ -153,6 +153,34 @@ def token_cost_ticks(model: str, prompt_tokens: int, cached: int, output_tokens:
     return (prompt_tokens - cached) * p_in + cached * p_cached + output_tokens * p_out
 
 
+def chat_usage(
+    model: str, text_tokens: int, image_tokens: int, completion_tokens: int, reasoning_tokens: int
+) -> dict[str, Any]:
+    """The chat-completion ``usage`` block xAI sends (reasoning counted in the total, cached share,
+    ``cost_in_usd_ticks``), shared by the synthetic and the scripted chat answers."""
+    prompt_tokens = text_tokens + image_tokens
+    cached = cached_tokens(prompt_tokens)
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens + reasoning_tokens,
+        "prompt_tokens_details": {
+            "text_tokens": text_tokens,
+            "audio_tokens": 0,
+            "image_tokens": image_tokens,
+            "cached_tokens": cached,
+        },
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning_tokens,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+        "num_sources_used": 0,
+        "cost_in_usd_ticks": token_cost_ticks(model, prompt_tokens, cached, completion_tokens + reasoning_tokens),
+    }
+
+
 def _require_model(body: Mapping[str, Any]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model.strip():

@@ -101,6 +101,19 @@ def _responses_envelope(
     return response
 
 
+def code_interpreter_item(ctx: _Context, code: str, logs: str, label: str) -> dict[str, Any]:
+    """One completed ``code_interpreter_call`` output item (Responses API shape) with its logs."""
+    return {
+        "type": "code_interpreter_call",
+        "id": f"ci_{ctx.hex_id(label)}",
+        "name": "code_execution",
+        "arguments": json.dumps({"code": code}),
+        "code": code,
+        "status": "completed",
+        "outputs": [{"type": "logs", "logs": logs}],
+    }
+
+
 def _message_item(ctx: _Context, text: str, annotations: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "type": "message",
@@ -167,16 +180,7 @@ def _code_execution(ctx: _Context) -> dict[str, Any]:
         f"```python\n{code}\n```\n\nOutput:\n```\n{logs}```\n\n{conclusion}"
     )
     text, truncated = _apply_limits(text, (), max_tokens)
-    call = {
-        "type": "code_interpreter_call",
-        "id": f"ci_{ctx.hex_id('code')}",
-        "name": "code_execution",
-        "arguments": json.dumps({"code": code}),
-        "code": code,
-        "status": "completed",
-        "outputs": [{"type": "logs", "logs": logs}],
-    }
-    items = [call, _message_item(ctx, text, [])]
+    items = [code_interpreter_item(ctx, code, logs, "code"), _message_item(ctx, text, [])]
     return _responses_envelope(
         ctx, model, items, messages=messages, output_text=text, tools_used=1, sources_used=0, truncated=truncated
     )

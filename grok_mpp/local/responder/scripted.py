@@ -25,11 +25,10 @@ from grok_mpp.local.responder.common import (
     _Context,
     _messages,
     _prompt_tokens,
-    cached_tokens,
-    token_cost_ticks,
+    chat_usage,
     tokens,
 )
-from grok_mpp.local.responder.responses import _message_item, _responses_envelope
+from grok_mpp.local.responder.responses import _message_item, _responses_envelope, code_interpreter_item
 from grok_mpp.local.script import Answer, react_text
 
 
@@ -95,8 +94,6 @@ def _chat_completion(ctx: _Context, spec: Mapping[str, Any], kind: str) -> dict[
             message["reasoning_content"] = str(spec["reasoning"])
         choices.append({"index": index, "message": message, "finish_reason": finish, "logprobs": None})
     text_tokens, image_tokens = _prompt_tokens(body, messages)
-    prompt_tokens = text_tokens + image_tokens
-    cached = cached_tokens(prompt_tokens)
     reasoning_tokens = tokens(str(spec.get("reasoning") or "")) if spec.get("reasoning") else 0
     return {
         "id": ctx.uuid("chat"),
@@ -104,25 +101,7 @@ def _chat_completion(ctx: _Context, spec: Mapping[str, Any], kind: str) -> dict[
         "created": ctx.created,
         "model": model,
         "choices": choices,
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens + reasoning_tokens,
-            "prompt_tokens_details": {
-                "text_tokens": text_tokens,
-                "audio_tokens": 0,
-                "image_tokens": image_tokens,
-                "cached_tokens": cached,
-            },
-            "completion_tokens_details": {
-                "reasoning_tokens": reasoning_tokens,
-                "audio_tokens": 0,
-                "accepted_prediction_tokens": 0,
-                "rejected_prediction_tokens": 0,
-            },
-            "num_sources_used": 0,
-            "cost_in_usd_ticks": token_cost_ticks(model, prompt_tokens, cached, completion_tokens + reasoning_tokens),
-        },
+        "usage": chat_usage(model, text_tokens, image_tokens, completion_tokens, reasoning_tokens),
         "system_fingerprint": SYSTEM_FINGERPRINT,
         "service_tier": "default",
     }
@@ -173,16 +152,7 @@ def _code_run(ctx: _Context, spec: Mapping[str, Any]) -> dict[str, Any]:
     messages = _messages(ctx.body)
     code, logs = str(spec["code"]), str(spec.get("output", ""))
     text = str(spec.get("text") or f"Output:\n```\n{logs}```")
-    call = {
-        "type": "code_interpreter_call",
-        "id": f"ci_{ctx.hex_id('script-code')}",
-        "name": "code_execution",
-        "arguments": json.dumps({"code": code}),
-        "code": code,
-        "status": "completed",
-        "outputs": [{"type": "logs", "logs": logs}],
-    }
-    items = [call, _message_item(ctx, text, [])]
+    items = [code_interpreter_item(ctx, code, logs, "script-code"), _message_item(ctx, text, [])]
     return _responses_envelope(
         ctx, str(ctx.body.get("model")), items, messages=messages, output_text=text, tools_used=1,
         sources_used=0, truncated=False,
