@@ -5,6 +5,10 @@ largest CPU cost of signing a payment (about 40 % of a challenge -> credential i
 profile). Transactions here only ever hold bytes, non-negative ints and nested lists, so the
 encoding is a few lines. Byte-for-byte equal to ``rlp.encode`` for those inputs (checked against
 pyrlp and the locked transaction vectors in the tests). Decoding stays with pyrlp (strict mode).
+
+:func:`encode_items` and :func:`wrap_list` split a list's encoding in two (the items' bytes, then the
+header that only depends on their length), so a caller that finishes several lists from one shared
+prefix of items (a transaction's sender hash and its wire form) encodes that prefix once.
 """
 
 from __future__ import annotations
@@ -30,9 +34,7 @@ def encode(item: Any) -> bytes:
             return bytes((0x80 + size,)) + item
         return _length_prefix(size, 0x80) + item
     if kind is list or kind is tuple:
-        payload = b"".join([encode(x) for x in item])
-        size = len(payload)
-        return (bytes((0xC0 + size,)) if size < 56 else _length_prefix(size, 0xC0)) + payload
+        return wrap_list(b"".join([encode(x) for x in item]))
     if kind is int:
         if item < 0:
             raise ValueError("RLP cannot encode negative integers")
@@ -42,3 +44,14 @@ def encode(item: Any) -> bytes:
     if isinstance(item, int) and not isinstance(item, bool):  # int subclasses (IntEnum)
         return encode(int(item))
     raise TypeError(f"cannot RLP-encode {kind.__name__}")
+
+
+def encode_items(items: list[Any] | tuple[Any, ...]) -> bytes:
+    """The payload of ``encode(list(items))``: the items' encodings concatenated, without the list header."""
+    return b"".join([encode(x) for x in items])
+
+
+def wrap_list(payload: bytes) -> bytes:
+    """Prefix concatenated item encodings (see :func:`encode_items`) with their RLP list header."""
+    size = len(payload)
+    return (bytes((0xC0 + size,)) if size < 56 else _length_prefix(size, 0xC0)) + payload

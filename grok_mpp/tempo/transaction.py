@@ -28,6 +28,9 @@ TEMPO_TX_TYPE = 0x76
 FEE_PAYER_ENVELOPE_TYPE = 0x78
 EXPIRING_NONCE_KEY = 2**256 - 1
 _EMPTY = b""
+_TEMPO_PREFIX = bytes([TEMPO_TX_TYPE])
+_FEE_PAYER_PREFIX = bytes([FEE_PAYER_ENVELOPE_TYPE])
+_SPONSORED_SENDER_TAIL = rlpenc.encode_items([_EMPTY, b"\x00", []])
 
 
 class HashSigner(Protocol):
@@ -64,8 +67,14 @@ class TempoTransaction:
     sponsored: bool = False
     access_list: tuple[Any, ...] = field(default=())
 
-    def _fields(self, *, fee_token_slot: Any, fee_payer_slot: Any) -> list[Any]:
-        return [
+    def _head(self) -> bytes:
+        """RLP of the ten fields every form shares (``chain_id`` .. ``valid_after``), without a list header.
+
+        The sender hash, the wire form and the fee-payer forms differ only in the last slots, so
+        :meth:`sign` encodes this once and :class:`SignedTempoTransaction` reuses it (see
+        :func:`rlpenc.encode_items`): signing used to RLP-encode the same fields twice.
+        """
+        return rlpenc.encode_items([
             self.chain_id,
             self.max_priority_fee_per_gas,
             self.max_fee_per_gas,
@@ -76,24 +85,24 @@ class TempoTransaction:
             self.nonce,
             _EMPTY if self.valid_before is None else self.valid_before,
             _EMPTY if self.valid_after is None else self.valid_after,
-            fee_token_slot,
-            fee_payer_slot,
-            [],
-        ]
+        ])
+
+    def _sender_hash(self, head: bytes) -> bytes:
+        # sponsored: fee token empty, fee-payer slot 0x00; else the fee token and an empty fee-payer slot
+        # (0x80); both end with the empty authorization list (0xc0)
+        tail = _SPONSORED_SENDER_TAIL if self.sponsored else rlpenc.encode(_opt_addr(self.fee_token)) + b"\x80\xc0"
+        return keccak256(_TEMPO_PREFIX + rlpenc.wrap_list(head + tail))
 
     def sender_hash(self) -> bytes:
         """The hash the sender signs (commits to the fee token only when not sponsored)."""
-        if self.sponsored:
-            fields = self._fields(fee_token_slot=_EMPTY, fee_payer_slot=b"\x00")
-        else:
-            fields = self._fields(fee_token_slot=_opt_addr(self.fee_token), fee_payer_slot=_EMPTY)
-        return keccak256(bytes([TEMPO_TX_TYPE]) + rlpenc.encode(fields))
+        return self._sender_hash(self._head())
 
     def sign(self, signer: HashSigner) -> SignedTempoTransaction:
-        signature = signer.sign_hash(self.sender_hash())
+        head = self._head()
+        signature = signer.sign_hash(self._sender_hash(head))
         if len(signature) != 65:
             raise ValueError("secp256k1 signature must be 65 bytes r||s||v")
-        return SignedTempoTransaction(self, signature, signer.address.lower())
+        return SignedTempoTransaction(self, signature, signer.address.lower(), encoded_head=(self, head))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,28 +111,35 @@ class SignedTempoTransaction:
     signature: bytes
     sender: str
     fee_payer_signature: tuple[int, int, int] | None = None
+    # (tx, tx._head()) as computed by TempoTransaction.sign; used only while it belongs to self.tx
+    # (dataclasses.replace(..., tx=other) keeps the pair, whose first item then no longer matches).
+    encoded_head: tuple[TempoTransaction, bytes] | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"SignedTempoTransaction(sender={self.sender}, chain_id={self.tx.chain_id}, calls={len(self.tx.calls)})"
 
+    def _head(self) -> bytes:
+        cached = self.encoded_head
+        return cached[1] if cached is not None and cached[0] is self.tx else self.tx._head()
+
     def raw(self) -> bytes:
         """Wire form 0x76 (what an unsponsored credential carries and what the chain executes)."""
         fee_payer = _EMPTY if self.fee_payer_signature is None else list(self.fee_payer_signature)
-        fields = self.tx._fields(fee_token_slot=_opt_addr(self.tx.fee_token), fee_payer_slot=fee_payer)
-        return bytes([TEMPO_TX_TYPE]) + rlpenc.encode([*fields, self.signature])
+        tail = rlpenc.encode_items([_opt_addr(self.tx.fee_token), fee_payer, [], self.signature])
+        return _TEMPO_PREFIX + rlpenc.wrap_list(self._head() + tail)
 
     def fee_payer_envelope(self) -> bytes:
         """0x78 hand-off form for sponsored charges: the sender address sits in the fee-payer slot."""
-        fields = self.tx._fields(fee_token_slot=_EMPTY, fee_payer_slot=_addr(self.sender))
-        return bytes([FEE_PAYER_ENVELOPE_TYPE]) + rlpenc.encode([*fields, self.signature])
+        tail = rlpenc.encode_items([_EMPTY, _addr(self.sender), [], self.signature])
+        return _FEE_PAYER_PREFIX + rlpenc.wrap_list(self._head() + tail)
 
     def tx_hash(self) -> str:
         return "0x" + keccak256(self.raw()).hex()
 
     def fee_payer_hash(self) -> bytes:
         """What a sponsor signs: fee token included, sender address in the fee-payer slot."""
-        fields = self.tx._fields(fee_token_slot=_opt_addr(self.tx.fee_token), fee_payer_slot=_addr(self.sender))
-        return keccak256(bytes([FEE_PAYER_ENVELOPE_TYPE]) + rlpenc.encode(fields))
+        tail = rlpenc.encode_items([_opt_addr(self.tx.fee_token), _addr(self.sender), []])
+        return keccak256(_FEE_PAYER_PREFIX + rlpenc.wrap_list(self._head() + tail))
 
     def with_fee_payer(self, fee_token: str, signature: bytes) -> SignedTempoTransaction:
         """Attach a sponsor's signature (r||s||v) for the given fee token (local gateway side)."""

@@ -3,12 +3,15 @@
 * ``grok_mpp.tempo.rlpenc`` replaces pyrlp's encoder: equal output for every bytes/int/list tree;
 * ``Wallet.sign_hash`` signs with one cached coincurve key instead of eth-account's per-call key
   pair: the same 65 bytes as eth-account for any digest;
-* ``sign_payment`` hashes the wire bytes it already has: the same hash as ``SignedTempoTransaction.tx_hash``.
+* ``sign_payment`` hashes the wire bytes it already has: the same hash as ``SignedTempoTransaction.tx_hash``;
+* a transaction's ten shared fields are RLP-encoded once per signing and reused by the sender hash, the
+  wire form and the fee-payer forms: the same bytes as pyrlp encoding each full field list.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import rlp
 from eth_account import Account
@@ -21,6 +24,8 @@ from grok_mpp.mpp.encoding import encode_b64_json
 from grok_mpp.payment.policy import PaymentPolicy, select_challenge
 from grok_mpp.payment.signer import sign_payment
 from grok_mpp.tempo import rlpenc
+from grok_mpp.tempo.hashing import keccak256
+from grok_mpp.tempo.transaction import Call, TempoTransaction
 from grok_mpp.wallet import Wallet
 
 TREES = st.recursive(
@@ -46,6 +51,48 @@ def test_rlpenc_long_lengths_and_refusals() -> None:
         except (TypeError, ValueError):
             continue
         raise AssertionError(f"{bad!r} must be refused")
+
+
+def _reference_fields(tx: TempoTransaction, fee_token: bytes, fee_payer: object) -> list[object]:
+    """The 13 fields as the module docstring lists them, built independently of the encoder's split."""
+    return [tx.chain_id, tx.max_priority_fee_per_gas, tx.max_fee_per_gas, tx.gas_limit,
+            [[bytes.fromhex(c.to[2:]), c.value, c.data] for c in tx.calls], [], tx.nonce_key, tx.nonce,
+            b"" if tx.valid_before is None else tx.valid_before, b"" if tx.valid_after is None else tx.valid_after,
+            fee_token, fee_payer, []]
+
+
+_ADDRESSES = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
+_UINT = st.integers(min_value=0, max_value=2**256 - 1)
+_TRANSACTIONS = st.builds(
+    TempoTransaction,
+    chain_id=st.integers(min_value=1, max_value=2**64),
+    calls=st.lists(st.builds(Call, to=_ADDRESSES, data=st.binary(max_size=200), value=_UINT), min_size=1,
+                   max_size=3).map(tuple),
+    gas_limit=_UINT, max_fee_per_gas=_UINT, max_priority_fee_per_gas=_UINT, nonce_key=_UINT, nonce=_UINT,
+    valid_before=st.none() | _UINT, valid_after=st.none() | _UINT, fee_token=st.none() | _ADDRESSES,
+    sponsored=st.booleans(),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_TRANSACTIONS, st.none() | st.tuples(st.integers(0, 1), _UINT, _UINT))
+def test_fields_encoded_once_equal_full_pyrlp_encodings(tx: TempoTransaction, fee_payer_sig: object) -> None:
+    token = b"" if tx.fee_token is None else bytes.fromhex(tx.fee_token[2:])
+    sender_fields = _reference_fields(tx, b"", b"\x00") if tx.sponsored else _reference_fields(tx, token, b"")
+    assert tx.sender_hash() == keccak256(b"\x76" + rlp.encode(sender_fields))
+    signed = tx.sign(_WALLET)
+    if fee_payer_sig is not None:
+        signed = replace(signed, fee_payer_signature=fee_payer_sig)
+    sender = bytes.fromhex(_WALLET.address[2:])
+    fee_payer = b"" if fee_payer_sig is None else list(fee_payer_sig)  # type: ignore[call-overload]
+    assert signed.raw() == b"\x76" + rlp.encode([*_reference_fields(tx, token, fee_payer), signed.signature])
+    assert signed.fee_payer_envelope() == b"\x78" + rlp.encode([*_reference_fields(tx, b"", sender), signed.signature])
+    assert signed.fee_payer_hash() == keccak256(b"\x78" + rlp.encode(_reference_fields(tx, token, sender)))
+    # a copy with another transaction must not reuse the first one's cached encoding
+    other = TempoTransaction(chain_id=tx.chain_id + 1, calls=tx.calls, gas_limit=tx.gas_limit,
+                             max_fee_per_gas=tx.max_fee_per_gas, max_priority_fee_per_gas=tx.max_priority_fee_per_gas)
+    moved = replace(signed, tx=other, fee_payer_signature=None)
+    assert moved.raw() == b"\x76" + rlp.encode([*_reference_fields(other, b"", b""), signed.signature])
 
 
 _KEY = "0x" + "4c" * 32
