@@ -1,13 +1,18 @@
 """The payer's key, kept where nothing else can print it.
 
-``Wallet`` holds the 32-byte secret (and, with the ``fast`` extra, one libsecp256k1 key object) in
-private slots. Its ``repr``/``str`` show only the address, it refuses to be pickled or copied into serialized state, and no error message it
-raises contains key material. Sources, in the order :meth:`Wallet.resolve` tries them: an explicit
+``Wallet`` holds the 32-byte secret and one signing-key object (libsecp256k1 via coincurve, or
+eth-keys' pure-Python key without it) in private slots. Its ``repr``/``str`` show only the address,
+it refuses to be pickled or copied into serialized state, and no error message it raises contains
+key material. Sources, in the order :meth:`Wallet.resolve` tries them: an explicit
 key, ``GROK_MPP_PRIVATE_KEY``, an encrypted keystore (``GROK_MPP_KEYSTORE`` + ``GROK_MPP_KEYSTORE_PASSWORD``).
 
 eth-account is imported only for keystores: importing it pulls eth-keyfile and py_ecc (~0.8 s, most
 of ``import langchain_grok_mpp``, see bench/README.md), while signing and addresses need only
 secp256k1 (coincurve, or eth-keys without it) and keccak.
+
+coincurve is a core dependency on every platform it ships wheels for (see pyproject.toml); elsewhere
+the pure-Python eth-keys path signs the same bytes (RFC 6979, low-s), about 20x slower. Both paths are
+locked to the reference vectors by tests/unit/payment/test_wallet_backends.py.
 """
 
 from __future__ import annotations
@@ -22,9 +27,9 @@ from typing import Any
 from grok_mpp.errors import ConfigurationError
 from grok_mpp.tempo.hashing import keccak256
 
-try:  # optional extra "fast": libsecp256k1 bindings, also what eth-keys uses when installed
+try:  # libsecp256k1 bindings: a dependency where wheels exist, also what eth-keys uses when installed
     import coincurve as _coincurve
-except ImportError:  # pragma: no cover - exercised only without the extra
+except ImportError:  # pragma: no cover - tested in a subprocess (test_wallet_backends.py)
     _coincurve = None  # type: ignore[assignment]
 
 _KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -53,7 +58,7 @@ class Wallet:
         signature = wallet.sign_hash(bytes(32))   # 65 bytes: r || s || v
     """
 
-    __slots__ = ("__secret", "__signer", "address")
+    __slots__ = ("__fast", "__secret", "__signer", "address")
 
     def __init__(self, account: Any) -> None:
         """From an eth-account ``LocalAccount`` (anything with the 32-byte ``key``); see the
@@ -62,16 +67,19 @@ class Wallet:
         if not _valid_secret(secret):
             raise ConfigurationError("private key is not a valid secp256k1 key (value not shown)")
         self.__secret = secret
+        # One key object for the wallet's life: building one derives the public key, which is half of
+        # a signature's CPU (eth-account rebuilds a key pair on every signature; so did this class).
+        # Never bound to a local name: eth-keys' PrivateKey repr is the key in hex, and a traceback
+        # that shows locals must not print it.
+        self.__fast = _coincurve is not None
         if _coincurve is not None:
-            # One key object for the wallet's life: eth-account rebuilds a libsecp256k1 key pair
-            # (two public-key derivations) on every signature, half the CPU of a paid call.
-            self.__signer = _coincurve.PrivateKey(secret)
+            self.__signer: Any = _coincurve.PrivateKey(secret)
             public = self.__signer.public_key.format(compressed=False)[1:]
-        else:  # pragma: no cover - exercised only without the extra
+        else:  # pragma: no cover - tested in a subprocess (test_wallet_backends.py)
             from eth_keys import keys
 
-            self.__signer = None
-            public = keys.PrivateKey(secret).public_key.to_bytes()
+            self.__signer = keys.PrivateKey(secret)
+            public = self.__signer.public_key.to_bytes()
         self.address: str = checksum_address(keccak256(public)[-20:])
 
     @classmethod
@@ -161,14 +169,12 @@ class Wallet:
         """Raw secp256k1 signature r||s||v (v = 27/28) over a 32-byte hash, without any prefix."""
         if len(digest) != 32:
             raise ValueError("digest must be 32 bytes")
-        if self.__signer is not None:
+        if self.__fast:
             # RFC 6979 deterministic and low-s, exactly like eth-keys: the same 65 bytes, recid -> v.
             sig = self.__signer.sign_recoverable(bytes(digest), hasher=None)
-            return sig[:64] + bytes((sig[64] + 27,))
-        from eth_keys import keys  # pragma: no cover - without the fast extra
-
-        raw = keys.PrivateKey(self.__secret).sign_msg_hash(bytes(digest)).to_bytes()  # r || s || recid
-        return raw[:64] + bytes((raw[64] + 27,))
+        else:  # pragma: no cover - tested in a subprocess (test_wallet_backends.py)
+            sig = self.__signer.sign_msg_hash(bytes(digest)).to_bytes()  # r || s || recid
+        return sig[:64] + bytes((sig[64] + 27,))
 
     def export_private_key(self) -> str:
         """The hex key. Only for explicit user actions (``grok-mpp wallet new --show-key``)."""
