@@ -7,12 +7,11 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from unit.ledger.support import PAYER, Clock, LoopbackRPC, intent, mined, record, tx
+from unit.ledger.support import PAYER, Clock, LoopbackRPC, intent, mined, race_for_budget, record, tx
 
 from grok_mpp.errors import BudgetExceededError
 from grok_mpp.ledger import Budget, IllegalTransitionError, open_ledger, reconcile
@@ -93,30 +92,11 @@ def test_reports_and_reconcile(ledger: PostgresLedger, clock: Clock, tmp_path: P
 def test_64_threads_over_8_connections_pay_at_most_10(pg_dsn: str) -> None:
     amount = 6_000
     ledgers = [open_ledger(pg_dsn) for _ in range(8)]
-    ledgers[0].set_budget(Budget(total=10 * amount))
-    barrier = threading.Barrier(64)
-    ok: list[str] = []
-    refused: list[int] = []
-    other: list[BaseException] = []
-
-    def pay(n: int) -> None:
-        barrier.wait()
-        try:
-            ok.append(ledgers[n % 8].reserve(intent(amount, n=n)))
-        except BudgetExceededError:
-            refused.append(n)
-        except BaseException as exc:
-            other.append(exc)
-
-    threads = [threading.Thread(target=pay, args=(n,)) for n in range(64)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
     try:
-        assert other == []
-        assert len(ok) == 10 and len(refused) == 54
-        assert {r.id for r in ledgers[0].rows()} == set(ok)
+        ledgers[0].set_budget(Budget(total=10 * amount))
+        race = race_for_budget(lambda n, i: ledgers[n % 8].reserve(i), amount=amount)
+        race.assert_paid(10)
+        assert {r.id for r in ledgers[0].rows()} == set(race.ok)
     finally:
         for led in ledgers:
             led.close()

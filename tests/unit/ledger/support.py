@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -127,3 +128,47 @@ class LoopbackRPC:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+@dataclass
+class BudgetRace:
+    """What :func:`race_for_budget` saw: reservation ids, refused thread numbers, anything else raised."""
+
+    ok: list[str] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
+    other: list[BaseException] = field(default_factory=list)
+
+    def assert_paid(self, paid: int, threads: int = 64) -> None:
+        """Exactly ``paid`` distinct reservations, every other thread refused, nothing else raised."""
+        assert self.other == []
+        assert len(self.ok) == paid and len(set(self.ok)) == paid
+        assert len(self.refused) == threads - paid
+
+
+def race_for_budget(reserve: Callable[[int, PaymentIntent], str], *, amount: int, threads: int = 64) -> BudgetRace:
+    """``threads`` threads released at once by a barrier, each reserving ``amount`` once via
+    ``reserve(n, intent)`` (``n`` lets a test spread threads over several ledger objects).
+
+    The shared budget race of the SQLite tests and the PostgreSQL tier: the budget check and the
+    insert must be one atomic step, or more than the budget gets reserved.
+    """
+    from grok_mpp.errors import BudgetExceededError
+
+    barrier = threading.Barrier(threads)
+    race = BudgetRace()
+
+    def pay(n: int) -> None:
+        barrier.wait()
+        try:
+            race.ok.append(reserve(n, intent(amount, n=n)))
+        except BudgetExceededError:
+            race.refused.append(n)
+        except BaseException as exc:  # surfaced by assert_paid: anything else is a bug
+            race.other.append(exc)
+
+    workers = [threading.Thread(target=pay, args=(n,)) for n in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    return race

@@ -13,7 +13,7 @@ from pathlib import Path
 from grok_mpp.errors import BudgetExceededError
 from grok_mpp.ledger import Budget, SQLiteLedger, open_ledger
 
-from .support import intent
+from .support import intent, race_for_budget
 
 WORKER = Path(__file__).with_name("worker.py")
 ROOT = Path(__file__).resolve().parents[3]
@@ -22,28 +22,9 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_64_threads_against_a_budget_for_10_pay_at_most_10(db_path: Path) -> None:
     amount = 6_000
     with SQLiteLedger(db_path, budget=Budget(total=10 * amount)) as ledger:
-        barrier = threading.Barrier(64)
-        ok: list[str] = []
-        refused: list[BudgetExceededError] = []
-        other: list[BaseException] = []
-
-        def pay(n: int) -> None:
-            barrier.wait()
-            try:
-                ok.append(ledger.reserve(intent(amount, n=n)))
-            except BudgetExceededError as exc:
-                refused.append(exc)
-            except BaseException as exc:  # surfaced below: anything else is a bug
-                other.append(exc)
-
-        threads = [threading.Thread(target=pay, args=(n,)) for n in range(64)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert other == []
-        assert len(ok) == 10 and len(refused) == 54
-        assert len(set(ok)) == 10 and {r.id for r in ledger.rows()} == set(ok)
+        race = race_for_budget(lambda _n, i: ledger.reserve(i), amount=amount)
+        race.assert_paid(10)
+        assert {r.id for r in ledger.rows()} == set(race.ok)
         assert ledger.committed().total == 10 * amount
 
 
