@@ -23,6 +23,11 @@ Two more rules keep settings and payer honest over an object's life:
   only the payer's address and the settings; the unpickled copy resolves its wallet from the
   environment of the process it lands in (``GROK_MPP_PRIVATE_KEY`` or ``GROK_MPP_KEYSTORE``) and
   refuses to pay if that wallet's address is not the original payer's.
+
+The HTTP and payment stack (``grok_mpp.config``/``gateway.client``: httpx, the payment flow, the
+ledger) is imported inside the functions that need it, not at module level: the adapters import
+this module at their own import, and ``from llama_index_grok_mpp import GrokMPP`` should not pay
+for httpx before a model is built (see bench/README.md, import time).
 """
 
 from __future__ import annotations
@@ -32,13 +37,14 @@ import threading
 import weakref
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grok_mpp.config import Settings
 from grok_mpp.errors import ConfigurationError
-from grok_mpp.gateway.client import AsyncGrokClient, GrokClient, checked_headers
-from grok_mpp.payment.hooks import InMemoryBudget, PaymentObserver
 from grok_mpp.wallet import Wallet
+
+if TYPE_CHECKING:
+    from grok_mpp.gateway.client import AsyncGrokClient, GrokClient
+    from grok_mpp.payment.hooks import PaymentObserver
 
 #: Settings an adapter may forward to the clients (everything else is the adapter's business).
 CLIENT_SETTINGS: tuple[str, ...] = (
@@ -85,6 +91,9 @@ def check_client_settings(**settings: Any) -> None:
     timeout = values.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
         raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    from grok_mpp.config import Settings
+    from grok_mpp.gateway.client import checked_headers
+
     checked_headers(values.pop("headers", None))
     ledger = values.pop("ledger", None)
     Settings.resolve(**values, ledger=ledger if isinstance(ledger, str) else None, environ={})
@@ -188,6 +197,9 @@ class GrokClients:
         wallet = sync.wallet if sync is not None else self._wallet
         new = GrokClients(wallet=wallet, observers=self._observers, expected_payer=self._expected_payer, **settings)
         old_guard = sync.guard if sync is not None else None
+        from grok_mpp.config import Settings  # deferred: see the module docstring
+        from grok_mpp.payment.hooks import InMemoryBudget
+
         if isinstance(old_guard, InMemoryBudget) and settings.get("ledger") == self._given_settings.get("ledger"):
             # ledger off: the new budget still counts what this object already committed
             total = Settings.resolve(budget_usd=new._settings.get("budget_usd")).budget
@@ -210,6 +222,8 @@ class GrokClients:
     def sync(self) -> GrokClient:
         with self._lock:
             if self._sync is None:
+                from grok_mpp.gateway.client import GrokClient  # deferred: see the module docstring
+
                 try:
                     client = GrokClient(wallet=self._wallet, observers=self._observers, **self._settings)
                 except ConfigurationError as exc:
@@ -246,6 +260,8 @@ class GrokClients:
         with self._lock:
             existing = self._by_loop.get(loop)
             if existing is None:
+                from grok_mpp.gateway.client import AsyncGrokClient  # deferred: see the module docstring
+
                 existing = AsyncGrokClient(
                     wallet=sync.wallet,
                     policy=sync.policy,

@@ -141,3 +141,20 @@ def test_importing_the_client_does_not_import_eth_account() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def test_importing_an_adapter_does_not_import_the_http_and_payment_stack() -> None:
+    """``from <adapter> import <model>`` loads no httpx, payment flow or ledger: ``GrokClients``
+    imports them when a model is built (settings validation) or first called (bench/README.md 4)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys\n"
+            "from llama_index_grok_mpp import GrokMPP\n"
+            "from langchain_grok_mpp import ChatGrokMPP\n"
+            "print(sorted(m for m in ('httpx', 'grok_mpp.config', 'grok_mpp.gateway.client', "
+            "'grok_mpp.payment.auth', 'grok_mpp.ledger') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
