@@ -11,7 +11,7 @@ of ``import langchain_grok_mpp``, see bench/README.md), while signing and addres
 secp256k1 (coincurve, or eth-keys without it) and keccak.
 
 coincurve is a core dependency on every platform it ships wheels for (see pyproject.toml); elsewhere
-the pure-Python eth-keys path signs the same bytes (RFC 6979, low-s), about 20x slower. Both paths are
+the pure-Python eth-keys path signs the same bytes (RFC 6979, low-s), over 10x slower. Both paths are
 locked to the reference vectors by tests/unit/payment/test_wallet_backends.py.
 """
 
