@@ -21,8 +21,13 @@ import httpx
 from common import MSG, GatewayProcess
 
 from grok_mpp import AsyncGrokClient, GrokClient
+from grok_mpp.gateway.client import POOL_CONNECTIONS
 from grok_mpp.local.faults import FAULT_HEADER
 from grok_mpp.wallet import Wallet
+
+#: The pool the clients build for themselves (gateway/client.py: keep-alive slots == connections).
+#: The benchmarks pass their own httpx client (for fault headers and connection counting) with it.
+CLIENT_LIMITS = httpx.Limits(max_connections=POOL_CONNECTIONS, max_keepalive_connections=POOL_CONNECTIONS)
 
 
 @dataclass
@@ -71,7 +76,7 @@ async def _run_async(gw: GatewayProcess, wallet: Wallet, calls: int, width: int,
                      count_connections: bool, during: Callable[[], Any] | None) -> LoadResult:
     counter = ConnectionCounter() if count_connections else None
     hooks = {"request": [counter.async_hook]} if counter else {}
-    make = make_http or (lambda **kw: httpx.AsyncClient(timeout=60, **kw))
+    make = make_http or (lambda **kw: httpx.AsyncClient(timeout=60, limits=CLIENT_LIMITS, **kw))
     http = make(headers=fault_headers(fault), event_hooks=hooks)
     hashes: list[str] = []
     failures = 0
@@ -107,7 +112,7 @@ def run_async(gw: GatewayProcess, wallet: Wallet, calls: int, width: int, *, fau
               ledger: Any = "off", make_http: Callable[..., httpx.AsyncClient | None] | None = None,
               count_connections: bool = False, during: Callable[[], Any] | None = None) -> LoadResult:
     """``calls`` paid chats, ``width`` in flight, on a fresh event loop. ``make_http(**kw)`` builds the
-    httpx client (default: ``httpx.AsyncClient(timeout=60)``, httpx's default pool; ``None`` lets the
+    httpx client (default: ``httpx.AsyncClient`` with the clients' own pool limits; ``None`` lets the
     client build its own, without fault headers or connection counting); ``during`` is
     a coroutine function run alongside (e.g. a loop-lag probe), cancelled at the end."""
     return asyncio.run(_run_async(gw, wallet, calls, width, fault=fault, ledger=ledger, make_http=make_http,
@@ -117,7 +122,7 @@ def run_async(gw: GatewayProcess, wallet: Wallet, calls: int, width: int, *, fau
 def run_threads(gw: GatewayProcess, wallet: Wallet, calls: int, width: int, *, fault: str | None = None,
                 ledger: Any = "off") -> LoadResult:
     """The sync GrokClient shared by ``width`` threads."""
-    http = httpx.Client(timeout=60, headers=fault_headers(fault))
+    http = httpx.Client(timeout=60, headers=fault_headers(fault), limits=CLIENT_LIMITS)
     hashes: list[str] = []
     failures = 0
     with GrokClient(wallet=wallet, base_url=gw.url, ledger=ledger, http_client=http) as client, http:

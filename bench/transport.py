@@ -18,20 +18,23 @@ from typing import Any
 
 import httpx
 from common import GatewayProcess, Row, ms
-from load import LoadResult, run_async
+from load import CLIENT_LIMITS, LoadResult, run_async
 
 from grok_mpp.wallet import Wallet
 
 NAME = "9. HTTP stack at 64-way async: pool limits, trust_env, client reuse"
 L = httpx.Limits
+DEFAULT = "httpx defaults (100 connections, 20 kept alive)"
+OWN_POOL = "the client's own pool (no http_client=)"
 
 
 def _variants() -> dict[str, Callable[..., httpx.AsyncClient | None]]:
+    own = f"the clients' pool ({CLIENT_LIMITS.max_connections} connections, all kept alive)"
     return {
-        "httpx defaults (100 connections, 20 kept alive)": lambda **kw: httpx.AsyncClient(timeout=60, **kw),
-        "trust_env=False": lambda **kw: httpx.AsyncClient(timeout=60, trust_env=False, **kw),
-        "64 kept alive (max 100)": lambda **kw: httpx.AsyncClient(
-            timeout=60, limits=L(max_connections=100, max_keepalive_connections=64), **kw),
+        own: lambda **kw: httpx.AsyncClient(timeout=60, limits=CLIENT_LIMITS, **kw),
+        "the same, trust_env=False": lambda **kw: httpx.AsyncClient(timeout=60, limits=CLIENT_LIMITS,
+                                                                    trust_env=False, **kw),
+        DEFAULT: lambda **kw: httpx.AsyncClient(timeout=60, **kw),
         "64 connections, 64 kept alive": lambda **kw: httpx.AsyncClient(
             timeout=60, limits=L(max_connections=64, max_keepalive_connections=64), **kw),
         "16 connections, 16 kept alive": lambda **kw: httpx.AsyncClient(
@@ -75,7 +78,7 @@ def bench_transport(gw: GatewayProcess, wallet: Wallet, calls: int, reps: int) -
     for label, fault in scenarios:
         variants = _variants()
         if fault is None:
-            variants["the client's own pool (no http_client=)"] = lambda **kw: None
+            variants[OWN_POOL] = lambda **kw: None
         runs: dict[str, list[LoadResult]] = {k: [] for k in variants}
         for _ in range(reps):  # round-robin: drift in machine load hits every variant alike
             for name, make in variants.items():
@@ -84,18 +87,25 @@ def bench_transport(gw: GatewayProcess, wallet: Wallet, calls: int, reps: int) -
         for name, results in runs.items():
             m = _median_result(results)
             table[(label, name)] = m
-            conns = f"{m['connections']:.0f} new TCP connections" if name != "the client's own pool (no http_client=)" \
-                else "connections not counted"
+            conns = "connections not counted" if name == OWN_POOL else f"{m['connections']:.0f} new TCP connections"
             detail.append(f"{label}, {name}: {m['calls_per_s']:.1f} calls/s, CPU per paid call client "
                           f"{ms(m['client_cpu'])} / gateway {ms(m['gateway_cpu'])}, {conns} for {calls} calls "
                           f"({2 * calls} requests){'' if m['clean'] else ', FAILURES'}")
     built = _construction_cpu()
     detail.append("building a client (CPU, median of 30): " + "; ".join(f"`{k}` {ms(v)}" for k, v in built.items()))
-    detail.append(f"medians of {reps} runs per variant, {calls} paid calls each, 64 in flight, variants interleaved")
-    default, wide = "httpx defaults (100 connections, 20 kept alive)", "64 connections, 64 kept alive"
-    slow_d, slow_w = table[("500 ms latency", default)], table[("500 ms latency", wide)]
-    result = (f"500 ms latency: keep-alive 20 (httpx default) opens {slow_d['connections']:.0f} TCP connections for "
-              f"{calls} calls, 64/64 opens {slow_w['connections']:.0f} (gateway CPU {ms(slow_d['gateway_cpu'])} -> "
-              f"{ms(slow_w['gateway_cpu'])} per call, client {ms(slow_d['client_cpu'])} -> {ms(slow_w['client_cpu'])}); "
-              f"trust_env=False: no per-call effect; a new client costs {ms(built['httpx.AsyncClient()'])} CPU")
+    detail.append(f"medians of {reps} runs per variant, {calls} paid calls each, 64 in flight, variants interleaved; "
+                  "'FAILURES' marks a variant where a call failed (httpx's 100/20 default pool is exposed to "
+                  "encode/httpcore#1110, see gateway/client.py)")
+    own = next(iter(_variants()))
+    slow_d, slow_o = table[("500 ms latency", DEFAULT)], table[("500 ms latency", own)]
+    loop_d, loop_o = table[("loopback", DEFAULT)], table[("loopback", own)]
+    loop_t = table[("loopback", "the same, trust_env=False")]
+    failures = [f"{label}: {name}" for (label, name), m in table.items() if not m["clean"]]
+    result = (f"500 ms latency: httpx's default pool (20 kept alive) opens {slow_d['connections']:.0f} TCP connections "
+              f"for {calls} calls, the clients' pool {slow_o['connections']:.0f} (gateway CPU per call "
+              f"{ms(slow_d['gateway_cpu'])} vs {ms(slow_o['gateway_cpu'])}, client {ms(slow_d['client_cpu'])} vs "
+              f"{ms(slow_o['client_cpu'])}); loopback client CPU per call: httpx default {ms(loop_d['client_cpu'])}, "
+              f"clients' pool {ms(loop_o['client_cpu'])}, + trust_env=False {ms(loop_t['client_cpu'])}; building an "
+              f"AsyncClient {ms(built['httpx.AsyncClient()'])} CPU"
+              + (f"; FAILED calls in {', '.join(failures)}" if failures else ""))
     return Row(NAME, result, "(measurement; recommendation in the text below)", "report", detail)
