@@ -39,5 +39,5 @@ def bench_memory(gw: GatewayProcess, wallet: Wallet, total: int) -> Row:
         f"growth {growth / 2**10:.0f} KiB = {per_call:.0f} bytes per call",
     ]
     flat = per_call < 100  # under 100 bytes/call: no per-call object retained
-    return Row(f"5. RSS over {total} paid calls", f"+{growth / 2**20:.2f} MiB after the first {checkpoint}",
+    return Row(f"5. RSS over {total} paid calls", f"{growth / 2**20:+.2f} MiB after the first {checkpoint}",
                "flat (no per-call growth)", "met" if flat else "missed", detail)
