@@ -110,8 +110,8 @@ def bench_imports(allow_install: bool, runs: int = 7) -> Row:
             f"{'/'.join(prefixes)} modules alone: CPU {ms(cpu[floor])} (wall {ms(wall[floor])}); grok-mpp adds "
             f"{ms(cpu[framework] - cpu[floor])} CPU = {cpu[framework] / cpu[floor]:.2f}x its framework's own import"
         )
-    detail.append(f"`import grok_mpp.gateway.client` (the whole HTTP + payment stack, imported on the first "
-                  f"call, not by the adapters' import): CPU {ms(cpu['grok_mpp'])}")
+    detail.append(f"`import grok_mpp.gateway.client` (the whole HTTP + payment stack, imported when a model is "
+                  f"built or first called, not by the adapters' import): CPU {ms(cpu['grok_mpp'])}")
     if "langchain_xai" in cpu:
         detail.append(f"`{XAI}` (own venv, same langchain-core): CPU {ms(cpu['langchain_xai'])} "
                       f"(wall {ms(wall['langchain_xai'])})")
