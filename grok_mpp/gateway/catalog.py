@@ -4,8 +4,8 @@ Why a table and not a live lookup: every rule here is applied BEFORE a request i
 that xAI would reject with HTTP 400 still costs money through Locus (the 402 is settled first), so
 the request builders consult this table to drop or refuse parameters locally.
 
-Facts come from /work/shared/reference/grok-api.md §3 (docs.x.ai model pages, models.dev, observed
-Locus traffic; corpus snapshot around 2026-10). Two things make the table unusual:
+Facts come from docs.x.ai model pages, models.dev, xai-sdk and observed Locus traffic (checked
+2026-10, updated 2026-12; see docs/SOURCES.md). Two things make the table unusual:
 
 * **Redirects.** xAI retired grok-3, grok-3-mini, grok-4-0709, grok-4-1-fast-*, grok-code-fast-1 and
   grok-imagine-image-pro on 2026-05-15; their slugs are now served by ``grok-4.3`` (images: by
@@ -23,8 +23,7 @@ returns a fallback for them, marked ``known=False`` and with ``context_window=0`
 invented figure).
 
 **Sources and dates.** Every row names where its facts come from (``source``) and when they were
-last checked (``as_of``); the tags (X1..X20, L1..L10) resolve in
-``/work/shared/reference/locus-2026-12.md`` §9, the older facts in ``grok-api.md`` §3.
+last checked (``as_of``); the tags (X1..X20, L5) resolve in ``docs/SOURCES.md``.
 
 **Withdrawn slugs.** A third-party notice (2026-11-27, [X7]) says ``grok-build-0.1`` reached end of
 life on 2026-11-19 and that ``grok-code-fast-1`` had been redirected to it; xAI's own May-15 page

@@ -38,9 +38,8 @@ from grok_mpp.units import BASE_UNITS_PER_USD
 
 PRICING_SOURCE = (
     "docs.x.ai/developers/pricing (model pages, 'Tool Invocation Costs', images, text-to-speech) and the"
-    " 2026-05-15 retirement/redirect notice, as summarized in /work/shared/reference/grok-api.md"
-    " §3.1, §2.5, §3.4, §3.5 and §5.3, updated from /work/shared/reference/locus-2026-12.md §4 and §7"
-    " (each row names its own source tag and date)"
+    " 2026-05-15 retirement/redirect notice, models.dev and xai-sdk 1.21.0, checked 2026-12"
+    " (each row names its own source tag and date; the tags resolve in docs/SOURCES.md)"
 )
 PRICING_DATE = "2026-12"
 

@@ -35,7 +35,7 @@ ENDPOINTS: tuple[str, ...] = (CHAT, WEB_SEARCH, X_SEARCH, CODE_EXECUTION, IMAGE_
 
 # --- prices ----------------------------------------------------------------------------------------
 # A deliberately tiny, local table (1 USD = 1e10 ticks, so $1 per 1M tokens = 10_000 ticks per token).
-# List prices from /work/shared/reference/grok-api.md §3.1, keyed by the model xAI *serves*; the
+# List prices from docs.x.ai (docs/SOURCES.md), keyed by the model xAI *serves*; the
 # package's real estimator lives in grok_mpp.gateway.pricing and is not imported, so the fake stays
 # independent of the code it is used to test.
 _TOKEN_TICKS: dict[str, tuple[int, int, int]] = {  # (input, cached input, output incl. reasoning)
