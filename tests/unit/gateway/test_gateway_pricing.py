@@ -6,13 +6,16 @@ from the module, so a wrong table entry or formula fails here.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_CEILING, Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grok_mpp.gateway.catalog import MODELS
 from grok_mpp.gateway.parsing import parse_chat
 from grok_mpp.gateway.pricing import (
     PRICING_DATE,
@@ -47,10 +50,17 @@ def base_units(usd: Decimal) -> int:
 
 
 def test_source_and_date_are_documented() -> None:
-    assert "docs.x.ai" in PRICING_SOURCE and "grok-api.md" in PRICING_SOURCE
-    assert PRICING_DATE == "2026-12" and "locus-2026-12.md" in PRICING_SOURCE
-    for row in TOKEN_PRICING.values():
-        assert row.source and row.as_of.startswith("2026-"), row.model
+    assert "docs.x.ai" in PRICING_SOURCE and "docs/SOURCES.md" in PRICING_SOURCE
+    assert PRICING_DATE == "2026-12"
+    sources_page = (Path(__file__).resolve().parents[3] / "docs" / "SOURCES.md").read_text()
+    rows = [*TOKEN_PRICING.values(), *(m for m in MODELS.values() if m.source)]
+    for row in rows:
+        name = getattr(row, "model", None) or getattr(row, "name", None)
+        assert row.source and row.as_of.startswith("2026-"), name
+        for tag in re.findall(r"\[([A-Z]+\d+[a-z]?)\]", row.source):
+            assert f"| {tag} |" in sources_page, f"{name}: source tag [{tag}] is not resolved in docs/SOURCES.md"
+        if "grok-api.md" in row.source:
+            assert "| grok-api.md §3.x |" in sources_page
 
 
 @pytest.mark.parametrize("model", ["grok-4.5", "grok-4.6", "grok-4.7"])
