@@ -24,6 +24,7 @@ from grok_mpp.errors import (
     PaymentRefusedError,
     UpstreamError,
 )
+from grok_mpp.ledger.model import LedgerError
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_PAYMENT, EXIT_GATEWAY = 0, 2, 3, 4, 5
 
@@ -57,10 +58,16 @@ def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
 
 def _client_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
-    for name in ("base_url", "chain_id", "rpc_url", "max_price_usd", "budget_usd", "ledger"):
+    for name in ("base_url", "chain_id", "rpc_url", "max_price_usd", "ledger"):
         value = getattr(args, name, None)
         if value is not None:
             kwargs[name] = value
+    if getattr(args, "budget_usd", None) is not None:
+        # A one-shot command has no object life to scope a budget to: --budget-usd is the
+        # ledger-wide total, exactly like GROK_MPP_BUDGET_USD (which it overrides).
+        import os
+
+        kwargs["environ"] = {**os.environ, "GROK_MPP_BUDGET_USD": args.budget_usd}
     return kwargs
 
 
@@ -90,7 +97,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     lines.append("")
     lines.append(
         f"-- {result.served_model} | {result.usage.input_tokens} in / {result.usage.output_tokens} out"
-        f" | paid {cost.paid_usd} USD (estimated {cost.estimated_usd}) | tx {cost.tx_hash}"
+        f" | paid {cost.paid_usd} USD (amount {cost.amount_usd} + network fee {cost.fee_usd}; "
+        f"estimated {cost.estimated_usd}) | tx {cost.tx_hash}"
     )
     data = {
         "text": result.text,
@@ -183,7 +191,7 @@ def _add_client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chain-id", type=int, help="chain to pay on (GROK_MPP_CHAIN_ID)")
     parser.add_argument("--rpc-url", help="Tempo JSON-RPC (TEMPO_RPC_URL)")
     parser.add_argument("--max-price-usd", help="refuse any payment above this (GROK_MPP_MAX_PER_CALL_USD)")
-    parser.add_argument("--budget-usd", help="total budget (GROK_MPP_BUDGET_USD)")
+    parser.add_argument("--budget-usd", help="ledger-wide total budget (overrides GROK_MPP_BUDGET_USD)")
     parser.add_argument("--ledger", help="ledger path or DSN, or 'off' (GROK_MPP_LEDGER)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -246,7 +254,7 @@ def exit_code(exc: GrokMPPError) -> int:
     """
     if exc.paid:
         return EXIT_PAYMENT
-    if isinstance(exc, (ConfigurationError, InvalidRequestError)):
+    if isinstance(exc, (ConfigurationError, InvalidRequestError, LedgerError)):  # a ledger that cannot be trusted
         return EXIT_USAGE
     if isinstance(exc, (PaymentRefusedError, InsufficientFundsError)):
         return EXIT_REFUSED

@@ -8,7 +8,7 @@
 | GROK_MPP_CHAIN_ID            | the one chain the client pays on                          | 4217 (Tempo mainnet)                  |
 | TEMPO_RPC_URL                | JSON-RPC for gas price, balances and reconciliation       | chain's public RPC; <base>/rpc on loopback |
 | GROK_MPP_MAX_PER_CALL_USD    | refuse any single payment above this                      | 0.10                                  |
-| GROK_MPP_BUDGET_USD          | total budget over the ledger (or this process)            | unlimited                             |
+| GROK_MPP_BUDGET_USD          | ledger-wide total budget (or this process, ledger off)    | unlimited                             |
 | GROK_MPP_LEDGER              | ledger path / postgres DSN, or "off"                      | user data dir ledger.sqlite3          |
 | GROK_MPP_TIMEOUT             | request timeout in seconds (search can take > 60 s)       | 180                                   |
 | GROK_MPP_ALLOWED_RECIPIENTS  | comma-separated addresses; refuse others                  | any                                   |
@@ -16,9 +16,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -43,6 +45,10 @@ def _default_rpc(base_url: str, chain_id: int) -> str | None:
     return CHAINS[chain_id].rpc_url if chain_id in CHAINS else None
 
 
+#: Larger USD settings are typos (1e999999 would otherwise overflow or mean "no limit" silently).
+MAX_USD_SETTING = Decimal(10) ** 9
+
+
 def _env_int(env: Mapping[str, str], name: str) -> int | None:
     raw = env.get(name)
     if raw in (None, ""):
@@ -53,9 +59,52 @@ def _env_int(env: Mapping[str, str], name: str) -> int | None:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _usd(value: UsdLike, name: str) -> int:
+    """A USD setting in base units: finite, non-negative, at most 1e9 USD, whole micro-dollars."""
+    try:
+        dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+        too_big = dec.is_finite() and abs(dec) > MAX_USD_SETTING
+    except (ArithmeticError, ValueError):
+        raise ConfigurationError(f"{name} must be a USD amount like '0.05', got {str(value)[:40]!r}") from None
+    if too_big:
+        raise ConfigurationError(
+            f"{name} must be at most {MAX_USD_SETTING} USD, got {str(value)[:40]!r}", hint="unset it for no limit"
+        )
+    return usd_to_base_units(value, name=name)
+
+
 def _env_usd(env: Mapping[str, str], name: str) -> int | None:
     raw = env.get(name)
-    return None if raw in (None, "") else usd_to_base_units(raw, name=name)
+    return None if raw in (None, "") else _usd(raw, name)
+
+
+def _timeout(raw: Any) -> float:
+    """Seconds, finite and positive: nan / inf / 0 / negative would hang or fail every call."""
+    if raw in (None, ""):
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigurationError(
+            f"GROK_MPP_TIMEOUT (timeout) must be a finite number of seconds > 0, got {str(raw)[:40]!r}",
+            hint=f"e.g. 180 (the default is {DEFAULT_TIMEOUT:g})",
+        )
+    return value
+
+
+def _chain_id(explicit: int | None, env: Mapping[str, str]) -> int:
+    """The chain to pay on. 0 or a negative id is refused: it must never silently become 4217."""
+    value = explicit if explicit is not None else _env_int(env, "GROK_MPP_CHAIN_ID")
+    if value is None:
+        return TEMPO_MAINNET
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(
+            f"GROK_MPP_CHAIN_ID (chain_id) must be a positive chain id, got {value!r}",
+            hint="4217 for Tempo mainnet, 42431 for Moderato testnet",
+        )
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +140,18 @@ class Settings:
         base = (base_url or env.get("GROK_MPP_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         if not base.startswith(("http://", "https://")):
             raise ConfigurationError(f"base URL must start with http:// or https://, got {base!r}")
-        chain = chain_id or _env_int(env, "GROK_MPP_CHAIN_ID") or TEMPO_MAINNET
+        chain = _chain_id(chain_id, env)
         rpc = rpc_url or env.get("TEMPO_RPC_URL") or _default_rpc(base, chain)
         cap = (
-            usd_to_base_units(max_price_usd, name="max_price_usd")
+            _usd(max_price_usd, "max_price_usd")
             if max_price_usd is not None
             else _env_usd(env, "GROK_MPP_MAX_PER_CALL_USD")
         )
         budget = (
-            usd_to_base_units(budget_usd, name="budget_usd") if budget_usd is not None else _env_usd(env, "GROK_MPP_BUDGET_USD")
+            _usd(budget_usd, "budget_usd") if budget_usd is not None else _env_usd(env, "GROK_MPP_BUDGET_USD")
         )
         ledger_value = ledger if ledger is not None else env.get("GROK_MPP_LEDGER")
-        raw_timeout = timeout if timeout is not None else env.get("GROK_MPP_TIMEOUT")
-        try:
-            timeout_s = float(raw_timeout) if raw_timeout not in (None, "") else DEFAULT_TIMEOUT
-        except ValueError:
-            raise ConfigurationError(f"GROK_MPP_TIMEOUT must be a number of seconds, got {raw_timeout!r}") from None
+        timeout_s = _timeout(timeout if timeout is not None else env.get("GROK_MPP_TIMEOUT"))
         recipients = allowed_recipients
         if recipients is None and env.get("GROK_MPP_ALLOWED_RECIPIENTS"):
             recipients = [r.strip() for r in env["GROK_MPP_ALLOWED_RECIPIENTS"].split(",") if r.strip()]
@@ -120,6 +165,11 @@ class Settings:
             timeout=timeout_s,
             allowed_recipients=frozenset(r.lower() for r in recipients) if recipients else None,
         )
+
+    @staticmethod
+    def usd(value: UsdLike, name: str) -> int:
+        """Validate one USD setting (finite, >= 0, <= 1e9 USD, whole micro-dollars) -> base units."""
+        return _usd(value, name)
 
     def policy(self, **overrides: Any) -> PaymentPolicy:
         kwargs: dict[str, Any] = {

@@ -38,11 +38,14 @@ def _spend_table(ledger_path: str) -> str:
         lines = [f"{'endpoint':<22} {'model':<14} {'state':<10} {'paid USD':>10}  tx"]
         for row in rows:
             lines.append(
-                f"{row.endpoint:<22} {row.model or '-'!s:<14} {row.state:<10} {format_usd(row.amount):>10}  "
+                f"{row.endpoint:<22} {row.model or '-'!s:<14} {row.state:<10} {format_usd(row.spent):>10}  "
                 f"{(row.tx_hash or '')[:18]}..."
             )
         totals = ledger.totals()
-        lines.append(f"total paid: {format_usd(totals['paid'])} USD over {totals['count']} payments")
+        lines.append(
+            f"total paid: {format_usd(totals['paid'])} USD over {totals['count']} payments "
+            f"(amounts {format_usd(totals['amount'])} + network fees {format_usd(totals['fee'])})"
+        )
         return "\n".join(lines)
     finally:
         ledger.close()

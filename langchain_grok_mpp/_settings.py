@@ -58,7 +58,11 @@ class GrokMPPSettings(BaseModel):
     max_price_usd: str | None = None
     """Refuse any single payment above this (default ``GROK_MPP_MAX_PER_CALL_USD`` or 0.10)."""
     budget_usd: str | None = None
-    """Total budget across calls (enforced by the ledger, or in-process when the ledger is off)."""
+    """This object's total budget: counts what this object spends (or, with ``budget_scope``, every
+    object sharing that scope), across threads and processes; ledger-wide limits are set with
+    ``grok-mpp ledger budget``."""
+    budget_scope: str | None = None
+    """Name of the budget scope ``budget_usd`` counts (shared by every object and process using it)."""
     ledger: str | None = None
     """Ledger path / PostgreSQL DSN / ``"off"``; default ``GROK_MPP_LEDGER``."""
     spend_guard: Any = Field(default=None, exclude=True, repr=False)
@@ -91,6 +95,7 @@ class GrokMPPSettings(BaseModel):
             "rpc_url": self.rpc_url,
             "max_price_usd": self.max_price_usd,
             "budget_usd": self.budget_usd,
+            "budget_scope": self.budget_scope,
             "ledger": self.spend_guard if self.spend_guard is not None else self.ledger,
             "timeout": self.request_timeout,
             "headers": self.default_headers,

@@ -6,7 +6,11 @@ estimate and the token counts. Sources:
 
 * chat models: ``on_llm_end`` reads ``response_metadata["mpp"]``, ``model_name`` and
   ``usage_metadata`` of each generation;
-* retrievers and tools (no LLM run): the ``grok_mpp_payment`` custom event they dispatch.
+* retrievers and tools (no LLM run): the ``grok_mpp_payment`` custom event they dispatch;
+* calls that paid and then failed: ``on_llm_error`` / ``on_retriever_error`` / ``on_tool_error``
+  read the cost the client attached to the error (listed in ``failures``).
+
+``paid`` is what left the wallet: the transfer ``amount`` plus the Tempo network ``fee``.
 
 Totals live in a :class:`grok_mpp.bridge.tracking.SpendTracker` (thread-safe, base units, one count
 per transaction hash), the same type the LlamaIndex handler feeds, so both frameworks report the
@@ -35,7 +39,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.tracers.context import register_configure_hook
 
-from grok_mpp.bridge.events import PAYMENT_EVENT, record_event, record_payment
+from grok_mpp.bridge.events import PAYMENT_EVENT, record_event, record_failure, record_payment
 from grok_mpp.bridge.tracking import SpendTotals, SpendTracker
 
 
@@ -85,6 +89,17 @@ class GrokMPPCallbackHandler(SpendTotals, BaseCallbackHandler):
                     model=meta.get("model_name"),
                     usage=message.usage_metadata,  # type: ignore[arg-type]
                 )
+
+    # A call that paid and then failed (upstream 502, 5xx, dropped connection) still cost money:
+    # the client put that cost on the error, so count it here (once per transaction).
+    def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
+        record_failure(self.tracker, error)
+
+    def on_retriever_error(self, error: BaseException, **kwargs: Any) -> None:
+        record_failure(self.tracker, error)
+
+    def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
+        record_failure(self.tracker, error)
 
     def on_custom_event(
         self,

@@ -17,7 +17,7 @@ from grok_mpp.bridge.retry import acall_with_retries, call_with_retries
 from grok_mpp.errors import GrokMPPError
 from grok_mpp.gateway.requests import GrokRequest
 from grok_mpp.gateway.results import ChatResult, ImageResult, SpeechResult
-from llama_index_grok_mpp.events import emit_payment, emit_payment_error
+from llama_index_grok_mpp.events import emit_failed_payment, emit_payment, emit_payment_error
 
 Result = ChatResult | ImageResult | SpeechResult
 
@@ -33,8 +33,10 @@ def send(clients: GrokClients, request: GrokRequest, *, max_retries: int, compon
     client = clients.sync()
     try:
         result: Result = call_with_retries(lambda: client.send(request), max_retries=max_retries)
-    except GrokMPPError as exc:
-        emit_payment_error(exc, component=component, endpoint=request.endpoint)
+    except Exception as exc:
+        if isinstance(exc, GrokMPPError):
+            emit_payment_error(exc, component=component, endpoint=request.endpoint)
+        emit_failed_payment(exc, component=component, endpoint=request.endpoint)  # counted in paid
         raise
     emit_payment(result, component=component, endpoint=request.endpoint)
     return result
@@ -44,8 +46,10 @@ async def asend(clients: GrokClients, request: GrokRequest, *, max_retries: int,
     client = clients.for_running_loop()
     try:
         result: Result = await acall_with_retries(lambda: client.send(request), max_retries=max_retries)
-    except GrokMPPError as exc:
-        emit_payment_error(exc, component=component, endpoint=request.endpoint)
+    except Exception as exc:
+        if isinstance(exc, GrokMPPError):
+            emit_payment_error(exc, component=component, endpoint=request.endpoint)
+        emit_failed_payment(exc, component=component, endpoint=request.endpoint)  # counted in paid
         raise
     emit_payment(result, component=component, endpoint=request.endpoint)
     return result

@@ -27,7 +27,7 @@ from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events.base import BaseEvent
 from pydantic import Field, PrivateAttr
 
-from grok_mpp.bridge.events import payment_event, record_event
+from grok_mpp.bridge.events import failed_payment_event, payment_event, record_event
 from grok_mpp.bridge.tracking import SpendTotals, SpendTracker
 from grok_mpp.gateway.results import ChatResult, ImageResult, SpeechResult
 
@@ -35,7 +35,8 @@ _dispatcher = get_dispatcher(__name__)
 
 
 class GrokMPPPaymentEvent(BaseEvent):
-    """One settled MPP payment. ``payment`` is the bridge's ``payment_event`` dict (base units).
+    """One MPP payment (settled, or failed after paying: ``failed``). ``payment`` is the bridge's
+    ``payment_event`` dict (base units); ``paid`` = ``amount`` + network ``fee``.
 
     Example::
 
@@ -73,6 +74,23 @@ class GrokMPPPaymentEvent(BaseEvent):
     def tx_hash(self) -> str | None:
         tx: str | None = self.payment.get("mpp", {}).get("tx_hash")
         return tx
+
+    @property
+    def fee(self) -> int | None:
+        """Network fee in base units (part of ``paid``)."""
+        fee: int | None = self.payment.get("mpp", {}).get("fee")
+        return fee
+
+    @property
+    def paid(self) -> int | None:
+        """What left the wallet: amount + fee, in base units."""
+        paid: int | None = self.payment.get("mpp", {}).get("paid")
+        return paid
+
+    @property
+    def failed(self) -> bool:
+        """True when the call paid and then failed (upstream 502, 5xx, dropped connection)."""
+        return bool(self.payment.get("mpp", {}).get("failed"))
 
 
 class GrokMPPPaymentErrorEvent(BaseEvent):
@@ -114,6 +132,16 @@ def emit_payment(
     if result.cost.paid is None:
         return None
     data = payment_event(result, endpoint=endpoint)
+    event = GrokMPPPaymentEvent(component=component, model=data["model"], endpoint=data["endpoint"], payment=data)
+    _dispatcher.event(event)
+    return event
+
+
+def emit_failed_payment(error: BaseException, *, component: str, endpoint: str | None = None) -> GrokMPPPaymentEvent | None:
+    """Dispatch the event for a call that paid and then failed (nothing if it paid nothing)."""
+    data = failed_payment_event(error, endpoint=endpoint)
+    if data is None:
+        return None
     event = GrokMPPPaymentEvent(component=component, model=data["model"], endpoint=data["endpoint"], payment=data)
     _dispatcher.event(event)
     return event

@@ -114,7 +114,8 @@ class _GrokMPPBase(FunctionCallingLLM):
     max_retries: int = Field(default=2, ge=0, description="retries for errors raised before any payment")
     base_url: str | None = Field(default=None, description="gateway URL (default GROK_MPP_BASE_URL)")
     max_price_usd: str | None = Field(default=None, description="refuse any single payment above this")
-    budget_usd: str | None = Field(default=None, description="total budget (ledger-wide, or in-process)")
+    budget_usd: str | None = Field(default=None, description="this object's total budget (or its budget_scope's)")
+    budget_scope: str | None = Field(default=None, description="named budget scope shared across objects/processes")
     chain_id: int | None = None
     rpc_url: str | None = None
     ledger: str | None = Field(default=None, description='ledger path, PostgreSQL DSN or "off"')

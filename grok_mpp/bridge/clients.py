@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 import weakref
 from collections.abc import Iterable
 from decimal import Decimal
@@ -53,6 +54,7 @@ CLIENT_SETTINGS: tuple[str, ...] = (
     "rpc_url",
     "max_price_usd",
     "budget_usd",
+    "budget_scope",
     "ledger",
     "timeout",
     "headers",
@@ -134,6 +136,11 @@ class GrokClients:
         self._expected_payer = expected_payer
         self._given_settings = dict(settings)
         self._settings = {k: v for k, v in settings.items() if v is not None}
+        # budget_usd without a named scope is this object's own budget: one private scope for the
+        # object's whole life (kept by with_settings), so rebuilding clients never resets it.
+        self._auto_scope = f"object-{uuid.uuid4().hex[:16]}"
+        if self._settings.get("budget_usd") is not None and not self._settings.get("budget_scope"):
+            self._settings["budget_scope"] = self._auto_scope
         self._observers: list[PaymentObserver] = list(observers)
         self._sync = client
         self._given_async = async_client
@@ -196,6 +203,9 @@ class GrokClients:
             sync = self._sync
         wallet = sync.wallet if sync is not None else self._wallet
         new = GrokClients(wallet=wallet, observers=self._observers, expected_payer=self._expected_payer, **settings)
+        new._auto_scope = self._auto_scope
+        if new._settings.get("budget_scope", "").startswith("object-") and not settings.get("budget_scope"):
+            new._settings["budget_scope"] = self._auto_scope  # the same object keeps its spend
         old_guard = sync.guard if sync is not None else None
         from grok_mpp.config import Settings  # deferred: see the module docstring
         from grok_mpp.payment.hooks import InMemoryBudget

@@ -51,7 +51,7 @@ def payment_event(result: ChatResult | ImageResult | SpeechResult, *, endpoint: 
 def cost_from_metadata(block: Mapping[str, Any]) -> Cost:
     """Inverse of :func:`payment_metadata` (base-unit integers only)."""
     return Cost(
-        paid=block.get("amount"),
+        paid=block.get("paid", block.get("amount")),
         currency=block.get("currency"),
         chain_id=block.get("chain_id"),
         tx_hash=block.get("tx_hash"),
@@ -59,6 +59,10 @@ def cost_from_metadata(block: Mapping[str, Any]) -> Cost:
         receipt=block.get("receipt"),
         estimated=int(block.get("estimated") or 0),
         upstream_ticks=None,
+        amount=block.get("amount") if "paid" in block else None,
+        fee=block.get("fee"),
+        fee_exact=bool(block.get("fee_exact", True)),
+        failed=bool(block.get("failed", False)),
     )
 
 
@@ -92,8 +96,40 @@ def record_payment(
         endpoint=endpoint or mpp.get("endpoint"),
         cost=cost_from_metadata(mpp),
         usage=usage_from_counts(usage),
+        error=mpp.get("error"),
     )
     return True
+
+
+def failed_payment_event(error: BaseException, *, model: str | None = None, endpoint: str | None = None) -> dict[str, Any] | None:
+    """The :func:`payment_event` dict for a call that paid and then failed, or None.
+
+    The gateway client puts the cost of such a call on the error (``error.cost``, ``failed=True``);
+    frameworks may wrap the error, so the cause chain is searched.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        cost = getattr(current, "cost", None)
+        if isinstance(cost, Cost) and cost.tx_hash:
+            context = getattr(current, "context", None) or {}
+            endpoint = endpoint or context.get("endpoint")
+            return {
+                "model": model or context.get("model"),
+                "endpoint": endpoint,
+                "mpp": {**payment_metadata(cost, endpoint=endpoint), "error": type(current).__name__},
+                "usage": None,
+            }
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def record_failure(tracker: SpendTracker, error: BaseException, *, model: str | None = None,
+                   endpoint: str | None = None) -> bool:
+    """Count a failed-after-payment call (no-op for errors that paid nothing)."""
+    event = failed_payment_event(error, model=model, endpoint=endpoint)
+    return event is not None and record_event(tracker, event)
 
 
 def record_event(tracker: SpendTracker, event: Mapping[str, Any]) -> bool:

@@ -15,11 +15,22 @@ def _usd(value: Any) -> str | None:
 
 
 def payment_metadata(cost: Cost, *, endpoint: str | None = None) -> dict[str, Any]:
-    """The ``mpp`` block: what was paid (base units and USD strings), to whom, with which proof."""
+    """The ``mpp`` block: what left the wallet (base units and USD strings), to whom, with which proof.
+
+    ``paid`` = ``amount`` (the transfer the gateway asked) + ``fee`` (the Tempo network fee);
+    ``fee_exact`` is False when the fee is still its worst-case bound; ``failed`` marks a call
+    that paid and then failed (upstream 502, 5xx, dropped connection).
+    """
     return {
         "endpoint": endpoint,
-        "amount": cost.paid,
+        "paid": cost.paid,
+        "amount": cost.amount,
+        "fee": cost.fee,
+        "fee_exact": cost.fee_exact,
+        "failed": cost.failed,
         "paid_usd": None if cost.paid is None else format_usd(cost.paid),
+        "amount_usd": None if cost.amount is None else format_usd(cost.amount),
+        "fee_usd": None if cost.fee is None else format_usd(cost.fee),
         "currency": cost.currency,
         "currency_symbol": token_symbol(cost.currency) if cost.currency else None,
         "chain_id": cost.chain_id,

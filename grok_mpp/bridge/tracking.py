@@ -18,9 +18,17 @@ from grok_mpp.units import format_usd
 
 @dataclass
 class Bucket:
+    """Totals of one group. ``paid`` = ``amount`` + ``fee`` (what left the wallet); ``failed``
+    counts calls that paid and then failed (their money is in ``paid`` when the chain confirmed it,
+    in ``unconfirmed`` (the transfer amount) when it could not be checked)."""
+
     calls: int = 0
     paid: int = 0
+    amount: int = 0
+    fee: int = 0
     estimated: int = 0
+    failed: int = 0
+    unconfirmed: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
@@ -29,7 +37,12 @@ class Bucket:
         self.calls += 1
         if cost is not None:
             self.paid += cost.paid or 0
+            self.amount += cost.amount or 0
+            self.fee += cost.fee or 0
             self.estimated += cost.estimated
+            self.failed += cost.failed
+            if cost.failed and cost.paid is None:
+                self.unconfirmed += 1
         if usage is not None:
             self.input_tokens += usage.input_tokens
             self.output_tokens += usage.output_tokens
@@ -42,14 +55,29 @@ class SpendTracker:
     by_model: dict[str, Bucket] = field(default_factory=lambda: defaultdict(Bucket))
     by_endpoint: dict[str, Bucket] = field(default_factory=lambda: defaultdict(Bucket))
     tx_hashes: list[str] = field(default_factory=list)
+    #: One entry per call that paid and then failed: tx_hash, endpoint, error class, what it cost.
+    failures: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, *, model: str | None, endpoint: str | None, cost: Cost | None, usage: Usage | None) -> None:
+    def record(
+        self,
+        *,
+        model: str | None,
+        endpoint: str | None,
+        cost: Cost | None,
+        usage: Usage | None,
+        error: str | None = None,
+    ) -> None:
         with self._lock:
             if cost is not None and cost.tx_hash:
-                if cost.tx_hash in self.tx_hashes:
+                if cost.tx_hash.lower() in self.tx_hashes:
                     return  # the same payment reported twice (e.g. a nested run): count once
-                self.tx_hashes.append(cost.tx_hash)
+                self.tx_hashes.append(cost.tx_hash.lower())
+            if cost is not None and cost.failed:
+                self.failures.append({
+                    "tx_hash": cost.tx_hash, "endpoint": endpoint, "model": model, "error": error,
+                    "paid": cost.paid, "amount": cost.amount, "fee": cost.fee, "confirmed": cost.paid is not None,
+                })
             self.total.add(cost, usage)
             self.by_model[model or "unknown"].add(cost, usage)
             self.by_endpoint[endpoint or "unknown"].add(cost, usage)
@@ -67,6 +95,10 @@ class SpendTracker:
             return {
                 "calls": self.total.calls,
                 "paid": self.total.paid,
+                "amount": self.total.amount,
+                "fee": self.total.fee,
+                "failed": self.total.failed,
+                "failures": [dict(f) for f in self.failures],
                 "paid_usd": format_usd(self.total.paid),
                 "estimated": self.total.estimated,
                 "estimated_usd": format_usd(self.total.estimated),
@@ -83,9 +115,12 @@ class SpendTracker:
             f"Grok MPP calls: {self.total.calls}",
             f"Tokens: {self.total.input_tokens} in / {self.total.output_tokens} out "
             f"({self.total.reasoning_tokens} reasoning)",
-            f"Paid (USD): {self.paid_usd}",
+            f"Paid (USD): {self.paid_usd} (amount {format_usd(self.total.amount)} + network fees "
+            f"{format_usd(self.total.fee)})",
             f"Estimated (USD): {self.estimated_usd}",
         ]
+        if self.total.failed:
+            lines.append(f"Failed after paying: {self.total.failed} calls ({self.total.unconfirmed} not confirmed on chain)")
         for endpoint, bucket in sorted(self.by_endpoint.items()):
             lines.append(f"  {endpoint}: {bucket.calls} calls, {format_usd(bucket.paid)} USD paid")
         for model, bucket in sorted(self.by_model.items()):
@@ -109,12 +144,38 @@ class SpendTotals:
 
     @property
     def paid(self) -> int:
-        """Settled amount in base units (1 USD = 1_000_000)."""
+        """What left the wallet in base units (1 USD = 1_000_000): amounts plus network fees,
+        failed-after-payment calls included."""
         return self.tracker.total.paid
 
     @property
     def paid_usd(self) -> str:
         return self.tracker.paid_usd
+
+    @property
+    def amount(self) -> int:
+        """Transfers to the gateway, in base units (``paid`` minus network fees)."""
+        return self.tracker.total.amount
+
+    @property
+    def fee(self) -> int:
+        """Tempo network fees paid, in base units."""
+        return self.tracker.total.fee
+
+    @property
+    def total(self) -> int:
+        """Same as ``paid``: amount + network fees."""
+        return self.tracker.total.paid
+
+    @property
+    def failed_calls(self) -> int:
+        """Calls that paid and then failed (upstream 502, 5xx, dropped connection)."""
+        return self.tracker.total.failed
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        """Details of each failed-after-payment call (tx_hash, endpoint, error, paid, confirmed)."""
+        return list(self.tracker.failures)
 
     @property
     def estimated(self) -> int:

@@ -16,7 +16,8 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ from grok_mpp.errors import (
     GatewayTimeoutError,
     GrokMPPError,
     InvalidRequestError,
+    PaymentError,
     PaymentOutcomeUnknownError,
     RateLimitedError,
     UpstreamError,
@@ -57,6 +59,7 @@ from grok_mpp.units import format_usd
 from grok_mpp.wallet import Wallet
 
 R = TypeVar("R", bound=GrokRequest)
+T = TypeVar("T")
 Result = ChatResult | ImageResult | SpeechResult
 
 CHAT_ENDPOINTS = ("/grok/chat", "/grok/code-execution", "/grok/web-search", "/grok/x-search")
@@ -140,22 +143,27 @@ def _coerce(kind: type[R], request: R | Mapping[str, Any] | None, fields: dict[s
     raise InvalidRequestError(f"expected a {kind.__name__} or a dict, got {type(request).__name__}")
 
 
-def _cost(record: PaymentRecord | None, estimate: Estimate) -> Cost:
+def _cost(record: PaymentRecord | None, estimate: Estimate | int, *, failed: bool = False) -> Cost:
     """``tx_hash`` is OUR transaction (a server's receipt cannot rename it); only a sponsored payment,
     whose on-chain hash includes the fee payer's signature, takes the receipt's reference."""
+    estimated = estimate if isinstance(estimate, int) else estimate.amount
     if record is None:
-        return Cost.unpaid(estimate.amount)
+        return Cost.unpaid(estimated)
     return Cost(
-        paid=record.amount,
+        paid=record.total,
         currency=record.intent.currency,
         chain_id=record.intent.chain_id,
         tx_hash=(record.receipt_reference or record.tx_hash) if record.sponsored else record.tx_hash,
         challenge_id=record.intent.challenge_id,
         receipt=record.receipt,
-        estimated=estimate.amount,
+        estimated=estimated,
         upstream_ticks=None,
         receipt_reference=record.receipt_reference,
         receipt_mismatch=not record.reference_matches,
+        amount=record.amount,
+        fee=record.fee_or_bound,
+        fee_exact=record.fee is not None,
+        failed=failed,
     )
 
 
@@ -173,6 +181,49 @@ def _pool_limits() -> httpx.Limits:
     Even if it strikes, the retry invariant (grok_mpp.payment.pending) keeps a retry from paying twice.
     """
     return httpx.Limits(max_connections=POOL_CONNECTIONS, max_keepalive_connections=POOL_CONNECTIONS)
+
+
+def _advance(flow: Generator[httpx.Request, httpx.Response, T], response: httpx.Response | None) -> tuple[bool, Any]:
+    try:
+        return False, (next(flow) if response is None else flow.send(response))
+    except StopIteration as done:
+        return True, done.value
+
+
+def _drive_sync(http: httpx.Client, flow: Generator[httpx.Request, httpx.Response, T]) -> T:
+    """Run a sans-I/O request generator (the auth flow's RPC helpers) on a sync client."""
+    done, value = _advance(flow, None)
+    while not done:
+        done, value = _advance(flow, http.send(value))
+    return value  # type: ignore[no-any-return]
+
+
+async def _drive_async(http: httpx.AsyncClient, flow: Generator[httpx.Request, httpx.Response, T]) -> T:
+    """The same on an async client; steps (which may write the ledger) run in a worker thread."""
+    import anyio.to_thread
+
+    done, value = await anyio.to_thread.run_sync(_advance, flow, None)
+    while not done:
+        response = await http.send(value)
+        done, value = await anyio.to_thread.run_sync(_advance, flow, response)
+    return value  # type: ignore[no-any-return]
+
+
+def _attach_cost(error: Exception, sent: Any, record: PaymentRecord | None, estimate: Estimate) -> None:
+    """Put what a failed-after-payment call cost on its error (``error.cost``), for cost trackers.
+
+    With chain evidence (``record``) the figure is exact; without it the payment may or may not
+    have moved money, so ``cost.paid`` is None and ``error.payment`` still names the transaction.
+    """
+    if isinstance(error, GrokMPPError):
+        error.cost = _cost(record, estimate, failed=True) if record is not None else Cost(
+            paid=None, currency=sent.intent.currency, chain_id=sent.intent.chain_id, tx_hash=sent.tx_hash,
+            challenge_id=sent.intent.challenge_id, receipt=None, estimated=estimate.amount, upstream_ticks=None,
+            failed=True,
+        )
+        error.context.setdefault("tx_hash", sent.tx_hash)
+        error.context.setdefault("endpoint", sent.intent.endpoint)
+        error.context.setdefault("model", sent.intent.model)
 
 
 def _json(response: httpx.Response) -> Any:
@@ -207,6 +258,7 @@ class _ClientCore:
         rpc_url: str | None = None,
         max_price_usd: Any = None,
         budget_usd: Any = None,
+        budget_scope: str | None = None,
         ledger: Any = None,
         guard: SpendGuard | None = None,
         policy: PaymentPolicy | None = None,
@@ -221,11 +273,15 @@ class _ClientCore:
             chain_id=chain_id,
             rpc_url=rpc_url,
             max_price_usd=max_price_usd,
-            budget_usd=budget_usd,
             ledger=ledger if isinstance(ledger, str) else None,
             timeout=timeout,
             environ=environ,
         )
+        # budget_usd is THIS object's budget: it counts what this client (or every client sharing
+        # the named budget_scope) spends, never the ledger's earlier history. GROK_MPP_BUDGET_USD
+        # and `grok-mpp ledger budget` stay ledger-wide.
+        self.budget = None if budget_usd is None else Settings.usd(budget_usd, "budget_usd")
+        self.budget_scope = budget_scope or (f"object-{uuid.uuid4().hex[:16]}" if self.budget is not None else None)
         self.wallet = Wallet.resolve(private_key, wallet)
         self.policy = policy or self.settings.policy()
         self._owns_guard = guard is None and not isinstance(ledger, SpendGuard)
@@ -238,12 +294,23 @@ class _ClientCore:
     def _default_guard(self, ledger: Any) -> SpendGuard:
         """The durable ledger when available (every payment recorded), else a process budget."""
         if ledger is not None and not isinstance(ledger, str) and isinstance(ledger, SpendGuard):
+            scoped = getattr(ledger, "scoped", None)
+            if self.budget_scope is not None and callable(scoped):
+                from grok_mpp.ledger import Budget
+
+                return scoped(self.budget_scope, None if self.budget is None else Budget(total=self.budget))
+            if self.budget is not None:
+                raise ConfigurationError(
+                    "budget_usd needs a ledger (or ledger='off'); the given spend guard has no scopes",
+                    hint="put the limit on your guard instead",
+                )
             return ledger
         try:
             from grok_mpp.ledger import guard_from_settings
         except ImportError:
-            return InMemoryBudget(total=self.settings.budget)
-        return guard_from_settings(self.settings)
+            limits = [b for b in (self.settings.budget, self.budget) if b is not None]
+            return InMemoryBudget(total=min(limits) if limits else None)
+        return guard_from_settings(self.settings, scope=self.budget_scope, budget=self.budget)
 
     def _close_guard(self) -> None:
         """Close a ledger this client opened itself (a caller-supplied one stays open)."""
@@ -275,6 +342,7 @@ class _ClientCore:
                     "endpoint": request.endpoint,
                     "model": getattr(request, "model", None),
                     "estimate": estimate.amount,
+                    "defer_settle": True,  # send() settles after reading the actual fee (MPPAuth.finish)
                 }
             },
         )
@@ -425,11 +493,16 @@ class GrokClient(_ClientCore):
         http_request, estimate = self._build(self._http, request)
         try:
             response = self._http.send(http_request, auth=self.auth)
-        except (httpx.TransportError, PaymentOutcomeUnknownError) as exc:
+        except (httpx.TransportError, PaymentError) as exc:
             translated = self._translate(exc, http_request)
+            sent = sent_payment(http_request)
+            if sent is not None:  # paid, then failed: did the transfer land? (error.cost)
+                record = _drive_sync(self._http, self.auth.confirm_failed(sent))
+                _attach_cost(translated, sent, record, estimate)
             if translated is exc:  # never `raise exc from exc`: a cause cycle hangs chain walkers
                 raise
             raise translated from exc
+        _drive_sync(self._http, self.auth.finish(response))
         return self._interpret(request, estimate, response)
 
     def quote(self, request: GrokRequest) -> Quote:
@@ -506,11 +579,16 @@ class AsyncGrokClient(_ClientCore):
         http_request, estimate = self._build(self._http, request)
         try:
             response = await self._http.send(http_request, auth=self.auth)
-        except (httpx.TransportError, PaymentOutcomeUnknownError) as exc:
+        except (httpx.TransportError, PaymentError) as exc:
             translated = self._translate(exc, http_request)
+            sent = sent_payment(http_request)
+            if sent is not None:  # paid, then failed: did the transfer land? (error.cost)
+                record = await _drive_async(self._http, self.auth.confirm_failed(sent))
+                _attach_cost(translated, sent, record, estimate)
             if translated is exc:  # never `raise exc from exc`: a cause cycle hangs chain walkers
                 raise
             raise translated from exc
+        await _drive_async(self._http, self.auth.finish(response))
         return self._interpret(request, estimate, response)
 
     async def quote(self, request: GrokRequest) -> Quote:

@@ -168,8 +168,14 @@ class ServerToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Cost:
-    """What a call cost, by authority: ``paid`` (settled MPP amount) > ``upstream_ticks`` (xAI's own
-    figure, includes tool fees) > ``estimated`` (our pricing table). Money in base units."""
+    """What a call cost, by authority: ``paid`` (what left the wallet) > ``upstream_ticks`` (xAI's own
+    figure, includes tool fees) > ``estimated`` (our pricing table). Money in base units.
+
+    ``paid`` = ``amount`` (the MPP transfer) + ``fee`` (the Tempo network fee, read from the chain
+    receipt; the worst-case bound when the chain could not be asked, see ``fee_exact``). A call
+    that failed after paying (upstream 502, 5xx, dropped connection) carries ``failed=True``.
+    Built with only ``paid`` (older code, tests), ``amount`` is ``paid`` and ``fee`` 0.
+    """
 
     paid: int | None
     currency: str | None
@@ -183,6 +189,31 @@ class Cost:
     #: transaction than ours (``tx_hash`` stays ours: a receipt cannot rename our payment).
     receipt_reference: str | None = None
     receipt_mismatch: bool = False
+    amount: int | None = None
+    fee: int | None = None
+    fee_exact: bool = True
+    failed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.paid is not None and self.amount is None:
+            object.__setattr__(self, "amount", self.paid)
+            object.__setattr__(self, "fee", 0 if self.fee is None else self.fee)
+            object.__setattr__(self, "paid", self.paid + (self.fee or 0))
+        if self.paid is None and self.amount is not None:
+            object.__setattr__(self, "paid", self.amount + (self.fee or 0))
+
+    @property
+    def total(self) -> int | None:
+        """Same as ``paid``: amount + network fee."""
+        return self.paid
+
+    @property
+    def fee_usd(self) -> Decimal | None:
+        return None if self.fee is None else Decimal(self.fee) / BASE_UNITS_PER_USD
+
+    @property
+    def amount_usd(self) -> Decimal | None:
+        return None if self.amount is None else Decimal(self.amount) / BASE_UNITS_PER_USD
 
     @classmethod
     def unpaid(cls, estimated: int, upstream_ticks: int | None = None) -> Cost:

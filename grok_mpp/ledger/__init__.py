@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# Bottom-up: model (pure rules) -> owner -> base (shared SQL) -> sqlite / postgres -> reconcile
+# (chain evidence) -> factory (which backend, from settings). base never imports the layers above
+# it; reconcile and factory register themselves with it (base.register_hook).
 from grok_mpp.ledger.base import DEFAULT_SCOPE, LedgerBase
 from grok_mpp.ledger.factory import default_ledger_path, guard_from_settings, open_ledger
 from grok_mpp.ledger.model import (

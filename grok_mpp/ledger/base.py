@@ -10,6 +10,7 @@ interleave with another payer's.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -20,9 +21,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import IO, Any, Self
 
-from grok_mpp.errors import BudgetExceededError
+from grok_mpp.errors import BudgetExceededError, ConfigurationError
 from grok_mpp.ledger import report
 from grok_mpp.ledger.model import (
     COLUMNS,
@@ -42,19 +43,33 @@ from grok_mpp.ledger.model import (
     Committed,
     LedgerError,
     LedgerRow,
+    LedgerSchemaError,
+    ReconcileReport,
     budget_refusal,
     check_transition,
+    receipt_summary,
 )
+from grok_mpp.ledger.owner import current_owner
+from grok_mpp.payment.fees import fee_from_receipt
 from grok_mpp.payment.hooks import PaymentIntent, PaymentRecord
+from grok_mpp.units import format_usd
 
-if TYPE_CHECKING:
-    from grok_mpp.ledger.reconcile import ReconcileReport
+#: Filled by the modules above this one when the package is imported (``grok_mpp.ledger``'s
+#: ``__init__`` always imports them): ``open`` = factory.open_ledger, ``reconcile`` =
+#: reconcile.reconcile. Injected, not imported, so this module never imports the layers built on it.
+_HOOKS: dict[str, Callable[..., Any]] = {}
+
+
+def register_hook(name: str, fn: Callable[..., Any]) -> None:
+    """Called once by :mod:`grok_mpp.ledger.factory` and :mod:`grok_mpp.ledger.reconcile`."""
+    _HOOKS[name] = fn
 
 logger = logging.getLogger("grok_mpp.ledger")
 
 DEFAULT_SCOPE = "default"
 MAX_DETAIL = 500
-SCHEMA_VERSION = 1
+#: 2 added ``fee`` (the actual network fee) and ``owner`` (the reserving process). Older ledgers are migrated on open; newer ones refused.
+SCHEMA_VERSION = 2
 
 # A server could echo what it received; never let anything shaped like a credential reach storage.
 _CREDENTIAL_RE = re.compile(r"(Payment)\s+[A-Za-z0-9_\-+/=.]{16,}", re.IGNORECASE)
@@ -81,6 +96,7 @@ _SCHEMA = (
         request_digest TEXT,
         amount {int} NOT NULL CHECK (amount >= 0),
         max_fee {int} NOT NULL DEFAULT 0,
+        fee {int},
         estimate {int},
         currency TEXT NOT NULL,
         recipient TEXT NOT NULL,
@@ -90,6 +106,7 @@ _SCHEMA = (
         valid_before {int},
         receipt_reference TEXT,
         receipt TEXT,
+        owner TEXT,
         sponsored {int},
         status_code {int},
         detail TEXT,
@@ -117,9 +134,16 @@ _SELECT = f"SELECT {', '.join(COLUMNS)} FROM grok_mpp_payments"  # noqa: S608 - 
 class LedgerBase(ABC):
     """A durable :class:`~grok_mpp.payment.hooks.SpendGuard` with budgets and spend reports.
 
-    One row per payment attempt (see :mod:`grok_mpp.ledger.model` for the states). ``budget``
-    passed here and the budget stored for ``scope`` in the ledger both apply; the stricter limit
-    wins. ``clock`` is injectable so rolling windows can be tested without waiting.
+    One row per payment attempt (see :mod:`grok_mpp.ledger.model` for the states), tagged with
+    the ``scope`` that paid it. Two levels of limits, both checked atomically at reservation:
+
+    * ledger-wide: the budget stored for the ``"default"`` scope (``grok-mpp ledger budget set``)
+      and ``ledger_budget`` (``GROK_MPP_BUDGET_USD``) count every row of every scope;
+    * per scope: for a named scope (an object's ``budget_scope``, or the private scope a client
+      with ``budget_usd`` gets), ``budget`` and the budget stored for that scope count only the
+      rows of that scope. In the ``"default"`` scope ``budget`` is ledger-wide too.
+
+    The stricter limit wins. ``clock`` is injectable so rolling windows can be tested without waiting.
 
     Example::
 
@@ -141,12 +165,16 @@ class LedgerBase(ABC):
         *,
         scope: str = DEFAULT_SCOPE,
         budget: Budget | None = None,
+        ledger_budget: Budget | None = None,
         clock: Callable[[], float] = time.time,
         rpc_url: str | None = None,
         reconcile_on_start: bool = False,
     ) -> None:
+        if not isinstance(scope, str) or not scope.strip() or len(scope) > 200:
+            raise ConfigurationError(f"budget scope must be a non-empty name of at most 200 characters, got {scope!r}")
         self.scope = scope
         self.budget = budget
+        self.ledger_budget = ledger_budget
         self.clock = clock
         self.rpc_url = rpc_url
         self._lock = threading.RLock()
@@ -154,8 +182,9 @@ class LedgerBase(ABC):
 
     # -- backend hooks ---------------------------------------------------------------------------
     @abstractmethod
-    def _write(self, *, exclusive: bool = True) -> AbstractContextManager[Any]:
-        """A cursor inside a write transaction; ``exclusive`` serializes reservations of the scope."""
+    def _write(self, *, exclusive: bool = True, durable: bool = False) -> AbstractContextManager[Any]:
+        """A cursor inside a write transaction; ``exclusive`` serializes reservations of the scope;
+        ``durable`` asks the backend to make this commit survive a power cut (the 'sent' mark)."""
 
     @abstractmethod
     def _read(self) -> AbstractContextManager[Any]:
@@ -172,9 +201,8 @@ class LedgerBase(ABC):
     @classmethod
     def open(cls, path_or_dsn: str | Path | None = None, **kwargs: Any) -> LedgerBase:
         """Open the ledger at a path or DSN (see :func:`grok_mpp.ledger.open_ledger`)."""
-        from grok_mpp.ledger.factory import open_ledger
-
-        return open_ledger(path_or_dsn, **kwargs)
+        ledger: LedgerBase = _HOOKS["open"](path_or_dsn, **kwargs)
+        return ledger
 
     def __enter__(self) -> Self:
         return self
@@ -197,14 +225,58 @@ class LedgerBase(ABC):
         states = ", ".join(f"'{s}'" for s in STATES)
         return [s.format(int=self.int_type, float=self.float_type, states=states) for s in _SCHEMA]
 
+    def _schema_is_current(self, cur: Any) -> bool:
+        """True when the schema needs no change (read-only check, so opening a ledger does not
+        queue behind another process's write lock); any doubt -> False, and the write path decides."""
+        try:
+            got = self._exec(cur, "SELECT value FROM grok_mpp_meta WHERE name = 'schema_version'").fetchone()
+            if got is None or str(got[0]) != str(SCHEMA_VERSION):
+                return False
+            self._exec(cur, f"{_SELECT} LIMIT 0").fetchall()
+        except Exception:  # missing tables, damaged schema: let _create_schema say what is wrong
+            return False
+        return True
+
     def _create_schema(self, cur: Any) -> None:
+        """Create or migrate the schema, then prove the table has every column this code reads.
+
+        A ledger written by a newer grok-mpp (higher schema version) or whose table lost a column
+        is refused here, at open, before anything can be signed: paying against a ledger we cannot
+        read correctly would break the budget and the record.
+        """
         for statement in self._schema_statements():
             cur.execute(statement)
+        got = self._exec(cur, "SELECT value FROM grok_mpp_meta WHERE name = 'schema_version'").fetchone()
+        try:
+            version = SCHEMA_VERSION if got is None else int(got[0])
+        except (TypeError, ValueError):
+            raise LedgerSchemaError(
+                f"the ledger at {self.location} has an unreadable schema version {got[0]!r}",
+                hint="restore it from a backup or point GROK_MPP_LEDGER at a new file",
+            ) from None
+        if version > SCHEMA_VERSION:
+            raise LedgerSchemaError(
+                f"the ledger at {self.location} has schema version {version}, newer than this grok-mpp "
+                f"understands ({SCHEMA_VERSION}); refusing to pay against it",
+                hint="upgrade grok-mpp, or use another ledger (GROK_MPP_LEDGER)",
+                version=version,
+            )
+        if version < 2:
+            self._exec(cur, f"ALTER TABLE grok_mpp_payments ADD COLUMN fee {self.int_type}")
+            self._exec(cur, "ALTER TABLE grok_mpp_payments ADD COLUMN owner TEXT")
         self._exec(
             cur,
-            "INSERT INTO grok_mpp_meta (name, value) VALUES ('schema_version', ?) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO grok_mpp_meta (name, value) VALUES ('schema_version', ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (str(SCHEMA_VERSION),),
         )
+        try:
+            self._exec(cur, f"{_SELECT} LIMIT 0").fetchall()
+        except Exception as exc:
+            raise LedgerSchemaError(
+                f"the ledger at {self.location} does not have the expected columns ({exc})",
+                hint="the table was altered by hand or damaged; restore it or use a new ledger",
+            ) from None
 
     # -- budgets ---------------------------------------------------------------------------------
     def _stored_budget(self, cur: Any, scope: str) -> Budget | None:
@@ -236,23 +308,46 @@ class LedgerBase(ABC):
                 (scope, budget.per_call, budget.total, budget.per_hour, budget.per_day, self.clock()),
             )
 
+    def scoped(self, scope: str, budget: Budget | None = None) -> LedgerBase:
+        """A view of this ledger that records under ``scope`` with its own ``budget`` (same storage,
+        same connection: closing the view closes the ledger)."""
+        view = copy.copy(self)
+        LedgerBase.__init__(view, scope=scope, budget=budget, ledger_budget=self.ledger_budget, clock=self.clock,
+                            rpc_url=self.rpc_url, reconcile_on_start=False)
+        view._lock = self._lock  # one connection, one lock
+        return view
+
     def effective_budget(self) -> Budget:
-        """The limits a reservation in this ledger's scope must respect right now."""
+        """The limits of this ledger's scope (in the default scope: the ledger-wide limits)."""
+        if self.scope == DEFAULT_SCOPE:
+            return (self.get_budget() or Budget()).stricter(self.budget).stricter(self.ledger_budget)
         return (self.get_budget() or Budget()).stricter(self.budget)
 
+    def _limits(self, cur: Any) -> list[tuple[Budget, str]]:
+        """(budget, scope it counts) pairs a reservation must satisfy; ``"default"`` = every row."""
+        wide = (self._stored_budget(cur, DEFAULT_SCOPE) or Budget()).stricter(self.ledger_budget)
+        if self.scope == DEFAULT_SCOPE:
+            return [(wide.stricter(self.budget), DEFAULT_SCOPE)]
+        own = (self._stored_budget(cur, self.scope) or Budget()).stricter(self.budget)
+        return [(wide, DEFAULT_SCOPE), (own, self.scope)]
+
     def _committed(self, cur: Any, scope: str, now: float) -> Committed:
+        # A row holds amount + fee (the worst case until the actual is known); a released row only
+        # the fee of a mined-but-reverted transaction. Same rule as LedgerRow.committed.
+        held = f"(CASE WHEN state = '{RELEASED}' THEN COALESCE(fee, 0) ELSE amount + COALESCE(fee, max_fee) END)"
         got = self._exec(
             cur,
-            "SELECT COALESCE(SUM(amount), 0), "
-            "COALESCE(SUM(CASE WHEN created_at > ? THEN amount ELSE 0 END), 0), "
-            "COALESCE(SUM(CASE WHEN created_at > ? THEN amount ELSE 0 END), 0) "
-            "FROM grok_mpp_payments WHERE scope = ? AND state <> ?",
-            (now - HOUR, now - DAY, scope, RELEASED),
+            f"SELECT COALESCE(SUM({held}), 0), "  # noqa: S608 - constant expression
+            f"COALESCE(SUM(CASE WHEN created_at > ? THEN {held} ELSE 0 END), 0), "
+            f"COALESCE(SUM(CASE WHEN created_at > ? THEN {held} ELSE 0 END), 0) "
+            "FROM grok_mpp_payments" + ("" if scope == DEFAULT_SCOPE else " WHERE scope = ?"),
+            (now - HOUR, now - DAY) if scope == DEFAULT_SCOPE else (now - HOUR, now - DAY, scope),
         ).fetchone()
         return Committed(total=int(got[0]), last_hour=int(got[1]), last_day=int(got[2]))
 
     def committed(self, now: float | None = None) -> Committed:
-        """Base units committed in this scope (everything but released rows), overall and per window."""
+        """Base units committed in this scope (every scope for ``"default"``): amount + fee of every
+        row but released ones, overall and per rolling window."""
         with self._read() as cur:
             return self._committed(cur, self.scope, self.clock() if now is None else now)
 
@@ -264,19 +359,22 @@ class LedgerBase(ABC):
         # Time-prefixed so rows reserved in the same clock tick still list in reservation order.
         rid = f"{time.time_ns():016x}{uuid.uuid4().hex[:16]}"
         with self._write() as cur:
-            budget = (self._stored_budget(cur, self.scope) or Budget()).stricter(self.budget)
-            if not budget.unlimited:
-                committed = self._committed(cur, self.scope, now)
-                refusal = budget_refusal(budget, intent.amount, committed)
+            for budget, scope in self._limits(cur):
+                if budget.unlimited:
+                    continue
+                committed = self._committed(cur, scope, now)
+                refusal = budget_refusal(budget, intent.amount + intent.max_fee, committed)
                 if refusal is not None:
                     message, limit, used = refusal
+                    where = "ledger-wide" if scope == DEFAULT_SCOPE else f"scope '{scope}'"
                     raise BudgetExceededError(
-                        message,
+                        f"{message} ({where}; price {format_usd(intent.amount)} + network fee up to "
+                        f"{format_usd(intent.max_fee)} USD)",
                         hint=f"raise the budget (grok-mpp ledger budget set) or wait; ledger {self.location}",
                         amount=intent.amount,
                         budget=limit,
                         committed=used,
-                        scope=self.scope,
+                        scope=scope,
                     )
             values = {
                 "id": rid,
@@ -294,6 +392,7 @@ class LedgerBase(ABC):
                 "currency": intent.currency.lower(),
                 "recipient": intent.recipient.lower(),
                 "chain_id": intent.chain_id,
+                "owner": current_owner(),
                 "created_at": now,
                 "updated_at": now,
             }
@@ -302,7 +401,9 @@ class LedgerBase(ABC):
             self._exec(cur, f"INSERT INTO grok_mpp_payments ({names}) VALUES ({marks})", values.values())  # noqa: S608
         return rid
 
-    def _transition(self, rid: str, new: str, *, via: str, after_reconcile: str = "raise", **updates: Any) -> None:
+    def _transition(
+        self, rid: str, new: str, *, via: str, after_reconcile: str = "raise", durable: bool = False, **updates: Any
+    ) -> None:
         """Move one row to ``new`` in one transaction (row-locked where the backend can).
 
         ``after_reconcile`` says what to do when reconciliation already concluded the row while its
@@ -311,7 +412,7 @@ class LedgerBase(ABC):
         ``"ignore"`` (a late, weaker outcome must not overwrite the chain's verdict).
         """
         now = self.clock()
-        with self._write(exclusive=False) as cur:
+        with self._write(exclusive=False, durable=durable) as cur:
             got = self._exec(cur, f"{_SELECT} WHERE id = ?{self.for_update}", (rid,)).fetchone()
             if got is None:
                 raise LedgerError(f"no payment attempt {rid!r} in ledger {self.location}", row_id=rid)
@@ -344,7 +445,7 @@ class LedgerBase(ABC):
             )
         now = self.clock()
         self._transition(
-            reservation_id, SENT, via="mark_sent",
+            reservation_id, SENT, via="mark_sent", durable=True,
             tx_hash=tx_hash.lower(), valid_before=int(valid_before), payer=payer.lower(), sent_at=now,
         )
 
@@ -355,6 +456,7 @@ class LedgerBase(ABC):
             receipt=json.dumps(record.receipt, sort_keys=True, separators=(",", ":")) if record.receipt else None,
             receipt_reference=record.receipt_reference,
             sponsored=int(record.sponsored),
+            fee=record.fee,
             concluded_at=self.clock(),
         )
 
@@ -368,6 +470,7 @@ class LedgerBase(ABC):
             receipt_reference=record.receipt_reference,
             sponsored=int(record.sponsored),
             concluded_at=self.clock(),
+            **({} if record.fee is None else {"fee": record.fee}),
         )
 
     def reject(self, reservation_id: str, *, status_code: int | None, detail: str) -> None:
@@ -391,21 +494,54 @@ class LedgerBase(ABC):
         )
 
     def mark_reconciled(
-        self, reservation_id: str, *, settled: bool, detail: str, chain_receipt: dict[str, Any] | None = None
+        self,
+        reservation_id: str,
+        *,
+        settled: bool,
+        detail: str,
+        chain_receipt: dict[str, Any] | None = None,
+        fee: int | None = None,
     ) -> None:
-        """Conclude an open row from chain evidence (used by :func:`grok_mpp.ledger.reconcile`)."""
+        """Conclude an open row from chain evidence (used by :func:`grok_mpp.ledger.reconcile`).
+
+        A mined receipt also gives the actual network fee (paid even when the transfer reverted).
+        """
         now = self.clock()
         updates: dict[str, Any] = {"detail": clean_detail(detail), "reconciled_at": now}
         if chain_receipt is not None:
             updates["receipt"] = json.dumps(chain_receipt, sort_keys=True, separators=(",", ":"))
+            if fee is None:
+                row = self.get(reservation_id)
+                fee = 0 if row.max_fee == 0 else fee_from_receipt(chain_receipt, row.payer or "")
+        if fee is not None:
+            updates["fee"] = fee
         self._transition(reservation_id, SETTLED_ONCHAIN if settled else RELEASED, via="reconcile", **updates)
+
+    def record_fee(self, reservation_id: str, fee: int) -> bool:
+        """Fill in the actual network fee of a row whose fee was unknown; False if already known."""
+        with self._write(exclusive=False) as cur:
+            cur = self._exec(
+                cur, "UPDATE grok_mpp_payments SET fee = ?, updated_at = ? WHERE id = ? AND fee IS NULL",
+                (int(fee), self.clock(), reservation_id),
+            )
+            return bool(cur.rowcount)
+
+    def confirm_onchain(
+        self, reservation_id: str, *, fee: int | None, receipt: dict[str, Any] | None = None, settled: bool = True
+    ) -> None:
+        """The client found its transaction mined after a failed answer (502, 5xx, dropped
+        connection): conclude the row now from that chain evidence, with its actual fee."""
+        verdict = "mined with status 0x1" if settled else "mined but reverted"
+        self.mark_reconciled(
+            reservation_id, settled=settled, fee=fee, detail=f"confirmed by the paying client: transaction {verdict}",
+            chain_receipt=receipt_summary(receipt) if receipt else None,
+        )
 
     # -- reconciliation --------------------------------------------------------------------------
     def reconcile(self, rpc_url: str | None = None, *, now: float | None = None, **kwargs: Any) -> ReconcileReport:
         """Resolve open rows against the chain (see :func:`grok_mpp.ledger.reconcile.reconcile`)."""
-        from grok_mpp.ledger.reconcile import reconcile
-
-        return reconcile(self, rpc_url or self.rpc_url, now=now, **kwargs)
+        report: ReconcileReport = _HOOKS["reconcile"](self, rpc_url or self.rpc_url, now=now, **kwargs)
+        return report
 
     def _maybe_reconcile_on_start(self) -> None:
         """Before the first reservation, resolve rows a crashed run left open (best effort).

@@ -13,10 +13,10 @@ passed, Tempo expiring nonces). Until then the amount stays committed against ev
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from grok_mpp.errors import GrokMPPError
+from grok_mpp.errors import ConfigurationError, GrokMPPError
 from grok_mpp.units import UsdLike, format_usd, usd_to_base_units
 
 RESERVED = "reserved"
@@ -53,6 +53,15 @@ RESENT_SETTLE_FROM: frozenset[str] = frozenset({SENT, REJECTED, OUTCOME_UNKNOWN,
 
 class LedgerError(GrokMPPError):
     """The ledger could not record a payment attempt (unknown reservation, storage failure)."""
+
+
+class LedgerUnusableError(LedgerError, ConfigurationError):
+    """The ledger cannot be trusted or reached (bad location, damaged file, wrong schema, storage
+    failure). Nothing is signed while it is: a payment that cannot be recorded is not made."""
+
+
+class LedgerSchemaError(LedgerUnusableError):
+    """The ledger's schema is newer than this code, unreadable, or lacks a column."""
 
 
 class IllegalTransitionError(LedgerError, RuntimeError):
@@ -176,6 +185,7 @@ DAY = 86400
 def budget_refusal(budget: Budget, amount: int, committed: Committed) -> tuple[str, int, int] | None:
     """Which limit ``amount`` would break, as ``(message, limit, already_committed)``, or None.
 
+    ``amount`` is what the attempt may cost: the price plus the worst-case network fee.
     Pure so both backends refuse for exactly the same reasons, inside their own lock.
     """
     if budget.per_call is not None and amount > budget.per_call:
@@ -197,6 +207,29 @@ def budget_refusal(budget: Budget, amount: int, committed: Committed) -> tuple[s
     return None
 
 
+@dataclass
+class ReconcileReport:
+    """Row ids per outcome, plus human-readable errors (RPC failures, chain mismatches)."""
+
+    checked: int = 0
+    settled: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    #: Paid rows whose unknown network fee was filled in from the chain receipt.
+    fees: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def receipt_summary(receipt: dict[str, Any]) -> dict[str, Any]:
+    """The few receipt fields worth keeping next to the row (no logs, no bloom)."""
+    keys = ("transactionHash", "blockNumber", "blockHash", "status", "gasUsed", "effectiveGasPrice", "from", "to",
+            "feePayer", "feeToken")
+    return {k: receipt[k] for k in keys if k in receipt}
+
+
 # Columns of the payments table, in order. The schema, the row type and CSV export share this list.
 COLUMNS: tuple[str, ...] = (
     "id",
@@ -210,6 +243,7 @@ COLUMNS: tuple[str, ...] = (
     "request_digest",
     "amount",
     "max_fee",
+    "fee",
     "estimate",
     "currency",
     "recipient",
@@ -219,6 +253,7 @@ COLUMNS: tuple[str, ...] = (
     "valid_before",
     "receipt_reference",
     "receipt",
+    "owner",
     "sponsored",
     "status_code",
     "detail",
@@ -262,17 +297,30 @@ class LedgerRow:
     concluded_at: float | None
     reconciled_at: float | None
     updated_at: float
+    #: The actual network fee (chain receipt); None while unknown (``max_fee`` is the bound).
+    fee: int | None = None
+    #: ``host:pid:start`` of the process that reserved the row (see :mod:`grok_mpp.ledger.owner`).
+    owner: str | None = None
 
     @classmethod
     def from_db(cls, values: tuple[Any, ...] | list[Any]) -> LedgerRow:
-        data = dict(zip(COLUMNS, values, strict=True))
-        data["receipt"] = json.loads(data["receipt"]) if data["receipt"] else None
-        data["sponsored"] = None if data["sponsored"] is None else bool(data["sponsored"])
-        for name in ("amount", "max_fee", "chain_id"):
-            data[name] = int(data[name])
-        for name in ("created_at", "updated_at"):
-            data[name] = float(data[name])
-        return cls(**data)
+        """A stored row; a value this code cannot read is a typed :class:`LedgerSchemaError`."""
+        try:
+            data = dict(zip(COLUMNS, values, strict=True))
+            data["receipt"] = json.loads(data["receipt"]) if data["receipt"] else None
+            data["sponsored"] = None if data["sponsored"] is None else bool(data["sponsored"])
+            for name in ("amount", "max_fee", "chain_id"):
+                data[name] = int(data[name])
+            data["fee"] = None if data["fee"] is None else int(data["fee"])
+            for name in ("created_at", "updated_at"):
+                data[name] = float(data[name])
+            return cls(**data)
+        except (TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+            row_id = values[0] if values else "?"
+            raise LedgerSchemaError(
+                f"ledger row {str(row_id)[:40]!r} holds a value this grok-mpp cannot read ({type(exc).__name__})",
+                hint="the ledger was edited by hand or damaged; restore it or use a new ledger",
+            ) from None
 
     @property
     def paid(self) -> bool:
@@ -281,6 +329,24 @@ class LedgerRow:
     @property
     def open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def fee_or_bound(self) -> int:
+        """The actual network fee, or the worst case reserved while it is unknown."""
+        return self.max_fee if self.fee is None else self.fee
+
+    @property
+    def spent(self) -> int:
+        """Base units that left the wallet: amount + fee for paid rows; the fee alone for a
+        transaction that was mined but reverted (released with a fee); 0 otherwise."""
+        if self.state in PAID_STATES:
+            return self.amount + self.fee_or_bound
+        return (self.fee or 0) if self.state == RELEASED else 0
+
+    @property
+    def committed(self) -> int:
+        """What the row holds against budgets: amount + fee (or its bound) unless released."""
+        return (self.fee or 0) if self.state == RELEASED else self.amount + self.fee_or_bound
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in COLUMNS}

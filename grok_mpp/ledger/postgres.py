@@ -1,7 +1,7 @@
 """The same ledger on PostgreSQL (psycopg 3, optional extra ``grok-mpp[postgres]``).
 
-For several machines sharing one budget. Reservations of a scope are serialized with a
-transaction-scoped advisory lock (``pg_advisory_xact_lock``): it is released by COMMIT or ROLLBACK,
+For several machines sharing one budget. Reservations are serialized with one ledger-wide
+transaction-scoped advisory lock (``pg_advisory_xact_lock``; ledger-wide limits span scopes): it is released by COMMIT or ROLLBACK,
 so a crashed client can never leave it held, and it needs no budget row to exist. Other state
 changes lock only their own row (``SELECT ... FOR UPDATE``).
 """
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from grok_mpp.errors import ConfigurationError
 from grok_mpp.ledger.base import LedgerBase
-from grok_mpp.ledger.model import LedgerError
+from grok_mpp.ledger.model import LedgerError, LedgerUnusableError
 
 # First key of the two-key advisory lock: a constant naming this application ("gmpp").
 LOCK_NAMESPACE = 0x676D7070  # fits in int4
@@ -62,7 +62,9 @@ class PostgresLedger(LedgerBase):
             self._conn: Any = self._psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
         except self._psycopg.Error as exc:
             # psycopg's message names host and user, never the password.
-            raise LedgerError(f"cannot connect to the PostgreSQL ledger {self._dsn_display}: {exc}") from None
+            raise LedgerUnusableError(
+                f"cannot connect to the PostgreSQL ledger {self._dsn_display}: {redact_dsn(str(exc))}"
+            ) from None
         with self._transaction() as cur:
             # Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog: serialize it.
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, _SCHEMA_LOCK))
@@ -81,13 +83,21 @@ class PostgresLedger(LedgerBase):
                 with self._conn.transaction(), self._conn.cursor() as cur:
                     yield cur
             except self._psycopg.Error as exc:
-                raise LedgerError(f"the PostgreSQL ledger {self._dsn_display} failed: {exc}") from exc
+                raise LedgerUnusableError(f"the PostgreSQL ledger {self._dsn_display} failed: {exc}") from exc
 
     @contextmanager
-    def _write(self, *, exclusive: bool = True) -> Iterator[Any]:
+    def _write(self, *, exclusive: bool = True, durable: bool = False) -> Iterator[Any]:
         with self._transaction() as cur:
+            if not durable:
+                # Same rule as SQLite: only the 'sent' mark must be flushed before its commit
+                # returns; the server's WAL is sequential, so that flush also covers the
+                # reservation before it, and a lost settle leaves a 'sent' row reconciliation
+                # resolves from the chain. A client crash loses nothing either way.
+                cur.execute("SET LOCAL synchronous_commit TO OFF")
             if exclusive:
-                cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, self.scope))
+                # One lock for the whole ledger: ledger-wide limits count every scope's rows, so two
+                # scopes' reservations must not interleave either (held for one short transaction).
+                cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, "grok_mpp:reserve"))
             yield cur
 
     @contextmanager

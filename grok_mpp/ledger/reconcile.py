@@ -21,17 +21,25 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import httpx
 
 from grok_mpp.chains import CHAINS
-from grok_mpp.ledger.model import OPEN_STATES, PAID_STATES, RESERVED, IllegalTransitionError, LedgerRow
+from grok_mpp.ledger.base import LedgerBase, register_hook
+from grok_mpp.ledger.model import (
+    OPEN_STATES,
+    PAID_STATES,
+    RESERVED,
+    IllegalTransitionError,
+    LedgerRow,
+    ReconcileReport,
+    receipt_summary,
+)
+from grok_mpp.ledger.owner import owner_alive
+from grok_mpp.payment.fees import fee_from_receipt
 from grok_mpp.tempo.rpc import RPCError, chain_id_body, parse_receipt_status, quantity, receipt_body, rpc_result
-
-if TYPE_CHECKING:
-    from grok_mpp.ledger.base import LedgerBase
 
 logger = logging.getLogger("grok_mpp.ledger")
 
@@ -45,12 +53,6 @@ DEFAULT_STALE_RESERVATION = 300
 class Decision:
     action: Literal["settle", "release", "wait"]
     detail: str
-
-
-def receipt_summary(receipt: dict[str, Any]) -> dict[str, Any]:
-    """The few receipt fields worth keeping next to the row (no logs, no bloom)."""
-    keys = ("transactionHash", "blockNumber", "blockHash", "status", "gasUsed", "effectiveGasPrice", "from", "to")
-    return {k: receipt[k] for k in keys if k in receipt}
 
 
 def decide(row: LedgerRow, receipt: Any, now: float, *, grace: int = DEFAULT_GRACE) -> Decision:
@@ -92,25 +94,19 @@ def _own_transfer(ledger: LedgerBase, row: LedgerRow, receipt: Any) -> Decision:
     return Decision("settle", f"reconciled: transaction mined in block {receipt.get('blockNumber')} with status 0x1")
 
 
-def decide_unsent(row: LedgerRow, now: float, *, stale_after: int = DEFAULT_STALE_RESERVATION) -> Decision:
-    """A row still 'reserved': nothing left the process; release it once it is clearly abandoned."""
+def decide_unsent(
+    row: LedgerRow, now: float, *, stale_after: int = DEFAULT_STALE_RESERVATION, owner_alive: bool | None = None
+) -> Decision:
+    """A row still 'reserved': nothing left the process; release it once it is clearly abandoned.
+
+    ``owner_alive`` False (the reserving process on this host is gone) releases at once: it can
+    never sign or send now. Otherwise the row waits ``stale_after`` seconds.
+    """
+    if owner_alive is False:
+        return Decision("release", "reconciled: the process that reserved this row is gone; nothing was sent")
     if now - row.created_at >= stale_after:
         return Decision("release", "reconciled: reservation abandoned before anything was signed or sent")
     return Decision("wait", "reservation in progress")
-
-
-@dataclass
-class ReconcileReport:
-    """Row ids per outcome, plus human-readable errors (RPC failures, chain mismatches)."""
-
-    checked: int = 0
-    settled: list[str] = field(default_factory=list)
-    released: list[str] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _post(http: httpx.Client, url: str, body: dict[str, Any]) -> Any:
@@ -138,6 +134,17 @@ def _apply(ledger: LedgerBase, row: LedgerRow, decision: Decision, report: Recon
     logger.info("payment %s (tx %s): %s", row.id, row.tx_hash, decision.detail)
 
 
+def _fill_fee(ledger: LedgerBase, http: httpx.Client, url: str, row: LedgerRow, report: ReconcileReport) -> None:
+    assert row.tx_hash is not None
+    try:
+        fee = fee_from_receipt(_post(http, url, receipt_body(row.tx_hash)), row.payer or "")
+    except (httpx.HTTPError, RPCError, ValueError) as exc:
+        report.errors.append(f"tx {row.tx_hash} (fee): {exc}")
+        return
+    if fee is not None and ledger.record_fee(row.id, fee):
+        report.fees.append(row.id)
+
+
 def reconcile(
     ledger: LedgerBase,
     rpc_url: str | None = None,
@@ -152,16 +159,22 @@ def reconcile(
 
     ``rpc_url`` is used for the chain it serves; without it each chain's public RPC is used.
     Never raises for RPC trouble: affected rows stay open and the report lists the error.
+    Paid rows whose network fee is still unknown (paid without a reachable RPC) get their actual
+    fee from the receipt (``report.fees``), so reports stop using the worst-case bound.
     """
     when = ledger.clock() if now is None else now
     report = ReconcileReport()
+    unknown_fee = [r for r in ledger.rows(state=PAID_STATES) if r.fee is None and r.max_fee and r.tx_hash]
     by_chain: dict[int, list[LedgerRow]] = defaultdict(list)
     for row in ledger.rows(state=OPEN_STATES):
         report.checked += 1
         if row.state == RESERVED and row.tx_hash is None:
-            _apply(ledger, row, decide_unsent(row, when, stale_after=stale_after), report)
+            alive = owner_alive(row.owner)
+            _apply(ledger, row, decide_unsent(row, when, stale_after=stale_after, owner_alive=alive), report)
         else:
             by_chain[row.chain_id].append(row)
+    for row in unknown_fee:
+        by_chain[row.chain_id].append(row)
     if not by_chain:
         return report
     client = http or httpx.Client(timeout=timeout)
@@ -202,6 +215,9 @@ def _reconcile_chain(
     for row in rows:
         if row.tx_hash is None:  # only reserved rows lack one, and those were handled already
             continue
+        if row.state in PAID_STATES:  # already concluded; only its fee is missing
+            _fill_fee(ledger, http, url, row, report)
+            continue
         try:
             receipt = _post(http, url, receipt_body(row.tx_hash))
             decision = decide(row, receipt, now, grace=grace)
@@ -212,3 +228,6 @@ def _reconcile_chain(
             report.errors.append(f"tx {row.tx_hash}: {exc}")
             continue
         _apply(ledger, row, decision, report, receipt if isinstance(receipt, dict) else None)
+
+
+register_hook("reconcile", reconcile)

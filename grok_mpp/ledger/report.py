@@ -38,9 +38,10 @@ def _key(row: LedgerRow, by: str) -> str:
 def summarize(rows: Iterable[LedgerRow], by: str = "day") -> list[dict[str, Any]]:
     """Group rows by day (UTC), model or endpoint.
 
-    Each group: ``attempts``, ``payments`` (paid rows), ``paid`` (base units that left the wallet),
-    ``pending`` (base units still held by open rows), ``released`` (base units of attempts that
-    provably did not pay) and ``estimated`` (sum of pre-call estimates of paid rows).
+    Each group: ``attempts``, ``payments`` (paid rows), ``paid`` (base units that left the wallet:
+    ``amount`` + ``fee``), ``amount`` (transfers), ``fee`` (network fees, the bound where the actual
+    is not known yet), ``pending`` (base units still held by open rows), ``released`` (base units
+    of attempts that provably did not pay) and ``estimated`` (pre-call estimates of paid rows).
     """
     if by not in SUMMARY_KEYS:
         raise ValueError(f"summary 'by' must be one of {', '.join(SUMMARY_KEYS)}, got {by!r}")
@@ -48,31 +49,47 @@ def summarize(rows: Iterable[LedgerRow], by: str = "day") -> list[dict[str, Any]
     for row in rows:
         key = _key(row, by)
         group = groups.setdefault(
-            key, {by: key, "attempts": 0, "payments": 0, "paid": 0, "pending": 0, "released": 0, "estimated": 0}
+            key,
+            {by: key, "attempts": 0, "payments": 0, "paid": 0, "amount": 0, "fee": 0, "pending": 0, "released": 0,
+             "estimated": 0},
         )
         group["attempts"] += 1
+        group["paid"] += row.spent
         if row.state in PAID_STATES:
             group["payments"] += 1
-            group["paid"] += row.amount
+            group["amount"] += row.amount
+            group["fee"] += row.fee_or_bound
             group["estimated"] += row.estimate or 0
         elif row.state in OPEN_STATES:
-            group["pending"] += row.amount
+            group["pending"] += row.committed
         elif row.state == RELEASED:
+            group["fee"] += row.fee or 0
             group["released"] += row.amount
     return [groups[key] for key in sorted(groups)]
 
 
 def totals(rows: Iterable[LedgerRow]) -> dict[str, int]:
-    """``paid`` and ``count`` over paid rows, ``pending`` over open rows, ``attempts`` over all."""
-    paid = pending = count = attempts = 0
+    """What left the wallet and what may still leave it, in base units.
+
+    ``paid`` = ``amount`` + ``fee`` (every unit that left the wallet: transfers of paid rows and
+    network fees, including the fee of a mined-but-reverted transaction); ``fee_unconfirmed``
+    counts paid rows whose fee is still the worst-case bound (no RPC answered yet);
+    ``pending`` = what open rows may still cost; ``count`` paid rows; ``attempts`` all rows.
+    """
+    amount = fee = pending = count = attempts = unconfirmed = 0
     for row in rows:
         attempts += 1
         if row.state in PAID_STATES:
-            paid += row.amount
+            amount += row.amount
+            fee += row.fee_or_bound
             count += 1
+            unconfirmed += row.fee is None
         elif row.state in OPEN_STATES:
-            pending += row.amount
-    return {"paid": paid, "pending": pending, "count": count, "attempts": attempts}
+            pending += row.committed
+        elif row.state == RELEASED:
+            fee += row.fee or 0
+    return {"paid": amount + fee, "amount": amount, "fee": fee, "pending": pending, "count": count,
+            "attempts": attempts, "fee_unconfirmed": unconfirmed}
 
 
 def _csv_value(name: str, value: Any) -> Any:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grok_mpp.ledger.base import LedgerBase
-from grok_mpp.ledger.model import LedgerError
+from grok_mpp.ledger.model import LedgerError, LedgerUnusableError
 
 DEFAULT_BUSY_TIMEOUT = 60.0
 
@@ -41,11 +41,23 @@ class SQLiteLedger(LedgerBase):
         self.busy_timeout = busy_timeout
         if self.path != ":memory:":
             parent = Path(self.path).expanduser().parent
-            parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as exc:
+                raise LedgerUnusableError(
+                    f"cannot create the ledger directory {parent}: {exc.strerror or exc}",
+                    hint="set GROK_MPP_LEDGER to a path in a writable directory, or 'off'",
+                ) from None
         self._pid = os.getpid()
         self._conn: sqlite3.Connection | None = self._connect()
-        with self._write() as cur:
-            self._create_schema(cur)
+        try:
+            self._check_integrity()
+            if not self._schema_current():
+                with self._write() as cur:
+                    self._create_schema(cur)
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def location(self) -> str:
@@ -59,15 +71,41 @@ class SQLiteLedger(LedgerBase):
             )
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
-            # FULL: a committed reservation or 'sent' mark survives a power cut, not only a crash.
-            conn.execute("PRAGMA synchronous = FULL")
+            # NORMAL for most commits (WAL: no fsync per commit, still safe against a crash or
+            # SIGKILL); the one commit that must survive a power cut, the 'sent' mark written
+            # before the credential leaves, switches to FULL (see _write(durable=True)). Because
+            # the WAL is sequential, that fsync also makes the reservation before it durable.
+            conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
-            raise LedgerError(f"cannot open the spend ledger at {self.path}: {exc}",
-                              hint="set GROK_MPP_LEDGER to a writable path, or 'off'") from exc
+            raise LedgerUnusableError(f"cannot open the spend ledger at {self.path}: {exc}",
+                                      hint="set GROK_MPP_LEDGER to a writable path, or 'off'") from None
         if creating:
             with contextlib.suppress(OSError):  # payment history is private even though it holds no secret
                 os.chmod(self.path, 0o600)
         return conn
+
+    def _schema_current(self) -> bool:
+        with self._lock:
+            cur = self._connection().cursor()
+            try:
+                return self._schema_is_current(cur)
+            finally:
+                cur.close()
+
+    def _check_integrity(self) -> None:
+        """``PRAGMA quick_check(1)``: every page and index is well formed (not cross-checked with
+        the table, which ``integrity_check`` would do at many times the cost). A damaged file is
+        refused before anything is signed instead of paying and failing later."""
+        with self._lock:
+            try:
+                (verdict,) = self._connection().execute("PRAGMA quick_check(1)").fetchone()
+            except sqlite3.Error as exc:
+                verdict = str(exc)
+        if verdict != "ok":
+            raise LedgerUnusableError(
+                f"the spend ledger at {self.path} is damaged ({verdict}); refusing to pay against it",
+                hint="restore it from a backup (sqlite3 .recover), or point GROK_MPP_LEDGER at a new file",
+            )
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -78,24 +116,29 @@ class SQLiteLedger(LedgerBase):
         return self._conn
 
     @contextmanager
-    def _write(self, *, exclusive: bool = True) -> Iterator[sqlite3.Cursor]:
+    def _write(self, *, exclusive: bool = True, durable: bool = False) -> Iterator[sqlite3.Cursor]:
         with self._lock:
             cur = self._connection().cursor()
             try:
+                if durable:
+                    cur.execute("PRAGMA synchronous = FULL")
                 cur.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 cur.close()
-                raise LedgerError(f"the spend ledger at {self.path} is busy or unwritable: {exc}") from exc
+                raise LedgerUnusableError(f"the spend ledger at {self.path} is busy or unwritable: {exc}") from exc
             try:
                 yield cur
                 cur.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback(cur)
-                raise LedgerError(f"the spend ledger at {self.path} failed: {exc}") from exc
+                raise LedgerUnusableError(f"the spend ledger at {self.path} failed: {exc}") from exc
             except BaseException:
                 self._rollback(cur)
                 raise
             finally:
+                if durable:
+                    with contextlib.suppress(sqlite3.Error):
+                        cur.execute("PRAGMA synchronous = NORMAL")
                 cur.close()
 
     @staticmethod
@@ -107,11 +150,16 @@ class SQLiteLedger(LedgerBase):
     def _read(self) -> Iterator[sqlite3.Cursor]:
         with self._lock:
             cur = self._connection().cursor()
-            cur.execute("BEGIN")
             try:
-                yield cur
+                cur.execute("BEGIN")
+                try:
+                    yield cur
+                finally:
+                    if cur.connection.in_transaction:
+                        cur.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise LedgerUnusableError(f"reading the spend ledger at {self.path} failed: {exc}") from exc
             finally:
-                cur.execute("COMMIT")
                 cur.close()
 
     def close(self) -> None:

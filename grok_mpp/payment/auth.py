@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -47,6 +47,7 @@ from grok_mpp.errors import (
 from grok_mpp.mpp.challenge import parse_www_authenticate
 from grok_mpp.mpp.problem import parse_problem
 from grok_mpp.mpp.receipt import parse_receipt
+from grok_mpp.payment.fees import estimate_gas_body, fee_bound, fee_from_receipt, gas_limit_from_estimate
 from grok_mpp.payment.hooks import (
     InMemoryBudget,
     PaymentIntent,
@@ -64,7 +65,7 @@ from grok_mpp.payment.pending import (
     request_fingerprint,
 )
 from grok_mpp.payment.policy import PaymentPolicy, check_origin, select_challenge
-from grok_mpp.payment.signer import fee_cap_per_gas, sign_payment
+from grok_mpp.payment.signer import build_calls, fee_cap_per_gas, sign_payment
 from grok_mpp.tempo.rpc import (
     balance_of_body,
     gas_price_body,
@@ -79,6 +80,7 @@ from grok_mpp.wallet import Wallet
 logger = logging.getLogger("grok_mpp.payment")
 
 PAYMENT_EXTENSION = "grok_mpp.payment"
+PENDING_EXTENSION = "grok_mpp.pending_settlement"
 SENT_EXTENSION = "grok_mpp.sent"
 CONTEXT_EXTENSION = "grok_mpp"
 
@@ -91,12 +93,44 @@ class SentPayment:
     tx_hash: str
     valid_before: int
     payer: str
+    #: The guard's reservation id, so a failed call can still be confirmed from the chain.
+    reservation: str | None = None
 
 
 def sent_payment(request: httpx.Request) -> SentPayment | None:
     """The payment already sent for this request, if any (to classify a transport error)."""
     value = request.extensions.get(SENT_EXTENSION)
     return value if isinstance(value, SentPayment) else None
+
+
+_DONE = object()
+
+
+def _step(fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except StopIteration:  # cannot cross a thread/future boundary: turn it into a sentinel
+        return _DONE
+
+
+async def _to_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run one blocking step of the auth flow in a worker thread (context variables kept).
+
+    Not abandoned on cancellation: a step that records a payment in the ledger always finishes,
+    so cancelling a task can never leave a sent credential without its row.
+    """
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(_step, fn, *args)
+
+
+def sent_request_context(response: httpx.Response) -> dict[str, Any] | None:
+    """The ``grok_mpp`` context of the request this response answers."""
+    try:
+        ctx = response.request.extensions.get(CONTEXT_EXTENSION)
+    except RuntimeError:  # a response built without a request
+        return None
+    return ctx if isinstance(ctx, dict) else None
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -148,6 +182,8 @@ class MPPAuth(httpx.Auth):
         self._gas_lock = threading.Lock()
         self._check_balance = check_balance
         self._balances: dict[str, tuple[int, float]] = {}
+        self._gas_limits: dict[str, tuple[int, float]] = {}
+        self._unreleased: list[tuple[str, str]] = []
         self._clock = clock
         self.pending = PENDING if pending is None else pending
 
@@ -173,19 +209,22 @@ class MPPAuth(httpx.Auth):
             flow.close()
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        # Same generator as the sync driver; every step after the first may touch the ledger (a
+        # SQLite/PostgreSQL transaction that can wait on another process's lock, reconciliation's
+        # RPC calls) or sign, so it runs in a worker thread and the event loop never waits on it.
         await request.aread()
         flow = self.auth_flow(request)
         try:
-            request = next(flow)
+            request = next(flow)  # only sets headers: nothing blocking before the first response
             while True:
                 response = yield request
                 await response.aread()
-                try:
-                    request = flow.send(response)
-                except StopIteration:
+                step = await _to_thread(flow.send, response)
+                if step is _DONE:
                     break
+                request = step
         finally:
-            flow.close()
+            await _to_thread(flow.close)
 
     def _gas_price(self) -> Generator[httpx.Request, httpx.Response, int]:
         if self._fixed_gas_price is not None:
@@ -231,6 +270,115 @@ class MPPAuth(httpx.Auth):
             self._balances[token] = (balance, now)
         return balance
 
+    def _gas_limit(self, approved: Any) -> Generator[httpx.Request, httpx.Response, int]:
+        """Gas limit for this payment: ``eth_estimateGas`` + headroom (cached per token), else the policy's.
+
+        The limit only bounds the fee (what is charged is ``gasUsed``), but budgets and the balance
+        check reserve ``limit * max_fee_per_gas``, so a realistic limit keeps them honest.
+        """
+        cap = self.policy.gas_limit
+        if not self.rpc_url or approved.sponsored:
+            return cap
+        token = approved.charge.currency.lower()
+        now = self._clock()
+        with self._gas_lock:
+            cached = self._gas_limits.get(token)
+        if cached is not None and now - cached[1] < self._gas_ttl:
+            return cached[0]
+        calls = [(call.to, call.data) for call in build_calls(approved)]
+        body = estimate_gas_body(self.wallet.address, token, calls, approved.valid_before)
+        response = yield httpx.Request("POST", self.rpc_url, json=body)
+        try:
+            limit = gas_limit_from_estimate(quantity(rpc_result(response.json())), cap)
+        except (ProtocolError, ValueError) as exc:
+            logger.info("eth_estimateGas failed (%s); using the policy gas limit %d", exc, cap)
+            limit = cap
+        with self._gas_lock:
+            self._gas_limits[token] = (limit, now)
+        return limit
+
+    def chain_receipt(self, tx_hash: str) -> Generator[httpx.Request, httpx.Response, dict[str, Any] | None]:
+        """The mined receipt of ``tx_hash`` (None if not mined, or no RPC / an RPC failure)."""
+        if not self.rpc_url:
+            return None
+        try:
+            response = yield httpx.Request("POST", self.rpc_url, json=receipt_body(tx_hash))
+            result = rpc_result(response.json())
+        except (ProtocolError, ValueError, httpx.HTTPError) as exc:
+            logger.warning("eth_getTransactionReceipt %s failed: %s", tx_hash, exc)
+            return None
+        return result if isinstance(result, dict) else None
+
+    def confirm_failed(self, sent: SentPayment) -> Generator[httpx.Request, httpx.Response, PaymentRecord | None]:
+        """After a failed answer (502, 5xx, dropped connection): did our transfer land anyway?
+
+        If the chain has a successful receipt the money moved: the guard is told (the ledger row
+        becomes ``settled_onchain`` with its actual fee) and a record is returned so cost trackers
+        count it. A reverted receipt returns a record with amount 0 and the fee (the fee is paid
+        even then). No receipt: None, the row stays open for reconciliation.
+        """
+        receipt = yield from self.chain_receipt(sent.tx_hash)
+        if receipt is None:
+            return None
+        from grok_mpp.tempo.rpc import parse_receipt_status
+
+        try:
+            landed = bool(parse_receipt_status(receipt))
+        except ProtocolError:
+            return None
+        fee = 0 if sent.intent.max_fee == 0 else fee_from_receipt(receipt, sent.payer)
+        confirm = getattr(self.guard, "confirm_onchain", None)
+        if callable(confirm) and sent.reservation is not None:
+            try:
+                confirm(sent.reservation, fee=fee, receipt=receipt, settled=landed)
+            except Exception as exc:
+                logger.warning("could not record on-chain outcome of %s: %s", sent.tx_hash, exc)
+        intent = sent.intent if landed else replace(sent.intent, amount=0)
+        return PaymentRecord(
+            intent=intent, tx_hash=sent.tx_hash, receipt_reference=None, receipt=None, payer=sent.payer,
+            sponsored=sent.intent.max_fee == 0, valid_before=sent.valid_before, settled_at=self._clock(), fee=fee,
+        )
+
+    def _release(self, reservation: str, reason: str) -> None:
+        """Free a reservation that was never sent. If the ledger refuses right now (busy, I/O
+        error) keep it and retry before the next payment: the process is alive, so the budget must
+        not wait for the 300 s abandonment rule."""
+        try:
+            self.guard.release(reservation, reason=reason)
+        except Exception as exc:  # the original error is what the caller must see
+            logger.warning("could not release reservation %s now (%s); retrying before the next payment", reservation, exc)
+            with self._gas_lock:
+                self._unreleased.append((reservation, reason))
+
+    def _retry_releases(self) -> None:
+        with self._gas_lock:
+            pending, self._unreleased = self._unreleased, []
+        for reservation, reason in pending:
+            self._release(reservation, reason)
+
+    def _settle(self, attempt: PendingPayment, record: PaymentRecord, outcome: str, response: httpx.Response) -> None:
+        _record(attempt, outcome, record=record, response=response)
+        response.extensions[PAYMENT_EXTENSION] = record
+        notify_observers(self.observers, record)
+
+    def finish(self, response: httpx.Response) -> Generator[httpx.Request, httpx.Response, PaymentRecord | None]:
+        """Complete a 2xx paid with ``defer_settle``: read the actual fee, then settle once.
+
+        The fee is ``gasUsed * effectiveGasPrice`` from ``eth_getTransactionReceipt`` (one cheap
+        RPC call through the caller's client). If the chain cannot be asked the row settles with
+        the fee unknown (budgets and reports keep the worst-case bound; reconciliation fills it).
+        A crash before this leaves the row 'sent', which reconciliation resolves from the chain.
+        """
+        pending = response.extensions.pop(PENDING_EXTENSION, None)
+        if pending is None:
+            record: PaymentRecord | None = response.extensions.get(PAYMENT_EXTENSION)
+            return record
+        attempt, record, outcome = pending
+        receipt = yield from self.chain_receipt(record.tx_hash)
+        record = replace(record, fee=fee_from_receipt(receipt, record.payer))
+        self._settle(attempt, record, outcome, response)
+        return record
+
     def _debit(self, token: str, spent: int) -> None:
         with self._gas_lock:
             cached = self._balances.get(token)
@@ -275,7 +423,9 @@ class MPPAuth(httpx.Auth):
             )
         ctx: dict[str, Any] = request.extensions.get(CONTEXT_EXTENSION) or {}
         charge = approved.charge
-        max_fee = 0 if charge.fee_payer else (policy.gas_limit * fee_cap_per_gas(gas_price) + 10**12 - 1) // 10**12
+        gas_limit = yield from self._gas_limit(approved)
+        # the worst case: the signed limit at the signed fee cap (1.2x the gas price, see signer)
+        max_fee = 0 if charge.fee_payer else fee_bound(gas_limit, fee_cap_per_gas(gas_price))
         needed = charge.amount + max_fee
         balance = yield from self._balance(charge.currency, needed)
         if balance is not None and balance < needed:
@@ -301,15 +451,16 @@ class MPPAuth(httpx.Auth):
             max_fee=max_fee,
         )
         guard = self.guard
+        self._retry_releases()
         reservation = guard.reserve(intent)
         try:
-            signed = sign_payment(approved, self.wallet, gas_price=gas_price, gas_limit=policy.gas_limit)
-            sent = SentPayment(intent, signed.tx_hash, signed.valid_before, self.wallet.address)
+            signed = sign_payment(approved, self.wallet, gas_price=gas_price, gas_limit=gas_limit)
+            sent = SentPayment(intent, signed.tx_hash, signed.valid_before, self.wallet.address, reservation)
             guard.mark_sent(
                 reservation, tx_hash=signed.tx_hash, valid_before=signed.valid_before, payer=self.wallet.address
             )
         except BaseException as exc:
-            guard.release(reservation, reason=f"not sent: {type(exc).__name__}")
+            self._release(reservation, f"not sent: {type(exc).__name__}")
             raise
         attempt = PendingPayment(
             fingerprint=fingerprint,
@@ -498,12 +649,17 @@ class MPPAuth(httpx.Auth):
                 sponsored=attempt.sponsored,
                 valid_before=sent.valid_before,
                 settled_at=self._clock(),
+                fee=0 if attempt.sponsored or not intent.max_fee else None,
             )
             if reused:
                 self.pending.resolve(attempt)
-            _record(attempt, "settle_resent" if reused else "settle", record=record, response=response)
-            response.extensions[PAYMENT_EXTENSION] = record
-            notify_observers(self.observers, record)
+            outcome = "settle_resent" if reused else "settle"
+            if (sent_request_context(response) or {}).get("defer_settle") and record.fee is None:
+                # The caller (GrokClient) reads the actual fee from the chain receipt first and
+                # then records the outcome through finish(): one ledger write with the true figure.
+                response.extensions[PENDING_EXTENSION] = (attempt, record, outcome)
+                return
+            self._settle(attempt, record, outcome, response)
             return
         problem = parse_problem(response.content, response.headers.get("content-type"))
         detail = problem.describe() if problem else f"HTTP {status}"

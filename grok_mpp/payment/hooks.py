@@ -10,6 +10,11 @@ The auth flow calls a :class:`SpendGuard` at four moments of every payment attem
 3. exactly one of ``settle(rid, record)`` (2xx with receipt), ``reject(rid, ...)`` (server refused
    the credential), ``outcome_unknown(rid, ...)`` (transport error or 5xx after sending) or
    ``release(rid, reason)`` (nothing was sent: signing or pre-send checks failed).
+4. optionally ``confirm_onchain(rid, fee=..., receipt=...)`` when the client itself found the
+   transaction mined after a failed answer (502, 5xx, dropped connection): the money moved.
+
+Budgets count ``amount + max_fee`` (the worst-case network fee) from ``reserve`` on and settle to
+``amount + fee`` once the actual fee is known (``PaymentRecord.fee``).
 
 Observers (:class:`PaymentObserver`) only watch settled payments; they feed cost callbacks and
 instrumentation events and must never raise into the payment path.
@@ -61,10 +66,22 @@ class PaymentRecord:
     sponsored: bool
     valid_before: int
     settled_at: float
+    #: Network fee actually paid (from the chain receipt), 0 when sponsored, None if unknown.
+    fee: int | None = None
 
     @property
     def amount(self) -> int:
         return self.intent.amount
+
+    @property
+    def fee_or_bound(self) -> int:
+        """The actual fee, or its worst case when the chain could not be asked."""
+        return self.intent.max_fee if self.fee is None else self.fee
+
+    @property
+    def total(self) -> int:
+        """What left the wallet: amount plus network fee (the bound if the actual is unknown)."""
+        return self.intent.amount + self.fee_or_bound
 
     @property
     def reference_matches(self) -> bool:
@@ -118,6 +135,8 @@ class InMemoryBudget:
     total: int | None = None
     _spent: int = 0
     _reserved: dict[str, int] = field(default_factory=dict)
+    _max_fee: dict[str, int] = field(default_factory=dict)
+    _confirmed_bounds: dict[str, tuple[int, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -129,37 +148,66 @@ class InMemoryBudget:
     def reserve(self, intent: PaymentIntent) -> str:
         with self._lock:
             used = self._spent + sum(self._reserved.values())
-            if self.total is not None and used + intent.amount > self.total:
+            needed = intent.amount + intent.max_fee
+            if self.total is not None and used + needed > self.total:
                 from grok_mpp.units import format_usd
 
                 raise BudgetExceededError(
-                    f"paying {format_usd(intent.amount)} USD would exceed the budget of "
-                    f"{format_usd(self.total)} USD ({format_usd(used)} USD already committed)",
+                    f"paying {format_usd(intent.amount)} USD (+ network fee up to {format_usd(intent.max_fee)}) "
+                    f"would exceed the budget of {format_usd(self.total)} USD ({format_usd(used)} USD already committed)",
                     hint="raise the budget or start a new session",
                     amount=intent.amount,
                     budget=self.total,
                     committed=used,
                 )
             rid = uuid.uuid4().hex
-            self._reserved[rid] = intent.amount
+            self._reserved[rid] = needed
+            self._max_fee[rid] = intent.max_fee
             return rid
 
-    def _commit(self, rid: str) -> None:
+    def _commit(self, rid: str, fee: int | None = None) -> None:
+        """Move a reservation to spent, replacing its worst-case fee by the actual one if known."""
         with self._lock:
-            self._spent += self._reserved.pop(rid, 0)
+            held = self._reserved.pop(rid, None)
+            bound = self._max_fee.pop(rid, 0)
+            if held is not None:
+                self._spent += held if fee is None else held - bound + fee
 
     def mark_sent(self, reservation_id: str, *, tx_hash: str, valid_before: int, payer: str) -> None:
         return None
 
     def settle(self, reservation_id: str, record: PaymentRecord) -> None:
-        self._commit(reservation_id)
+        self._commit(reservation_id, record.fee)
+
+    def _commit_open(self, rid: str) -> None:
+        with self._lock:
+            if rid in self._max_fee:
+                bound = self._max_fee[rid]
+                self._confirmed_bounds[rid] = (self._reserved.get(rid, bound) - bound, bound)
+        self._commit(rid)
 
     def reject(self, reservation_id: str, *, status_code: int | None, detail: str) -> None:
-        self._commit(reservation_id)
+        self._commit_open(reservation_id)
 
     def outcome_unknown(self, reservation_id: str, *, detail: str) -> None:
-        self._commit(reservation_id)
+        self._commit_open(reservation_id)
+
+    def confirm_onchain(
+        self, reservation_id: str, *, fee: int | None, receipt: dict[str, Any] | None = None, settled: bool = True
+    ) -> None:
+        """The transaction was found mined after a failed answer: count what it really cost.
+
+        ``settled`` False means it reverted: only the fee left the wallet.
+        """
+        with self._lock:
+            held = self._confirmed_bounds.pop(reservation_id, None)
+            if held is None:
+                return
+            amount, bound = held
+            actual = (amount if settled else 0) + (bound if fee is None else fee)
+            self._spent += actual - (amount + bound)
 
     def release(self, reservation_id: str, *, reason: str) -> None:
         with self._lock:
             self._reserved.pop(reservation_id, None)
+            self._max_fee.pop(reservation_id, None)

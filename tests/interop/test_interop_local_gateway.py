@@ -36,10 +36,12 @@ def test_client_pays_local_gateway_settling_on_anvil(anvil_mainnet: AnvilChain) 
     for cost in paid:
         receipt = chain.receipt(cost.tx_hash)
         assert receipt is not None and receipt["status"] == "0x1"
-    total = sum(c.paid for c in paid)
-    assert chain.balance(recipient) == total
+    amounts = sum(c.amount for c in paid)
+    assert chain.balance(recipient) == amounts
     spent = payer.funded - chain.balance(payer.address)
-    assert total < spent < total + 2 * 10_000  # amounts plus two real network fees
+    # paid = amount + the fee read from the real chain's receipt: exactly what left the wallet
+    assert all(c.fee and c.fee_exact for c in paid)
+    assert spent == sum(c.paid for c in paid) == amounts + sum(c.fee for c in paid)
 
 
 def test_five_fresh_clients_are_accepted_when_settling_on_anvil(anvil_mainnet: AnvilChain) -> None:

@@ -58,9 +58,11 @@ def test_invoke_reports_the_settled_payment(local_gateway: Any, gateway_kwargs: 
     assert mpp["endpoint"] == "/grok/chat" == settled.endpoint
     assert mpp["challenge_id"] == settled.challenge_id
     assert mpp["receipt"]["reference"] == settled.reference
-    assert mpp["paid_usd"] == f"{settled.amount / 1_000_000:.6f}"
+    assert mpp["amount_usd"] == f"{settled.amount / 1_000_000:.6f}"
     spent = before - local_gateway.balance(wallet.address)
     assert spent == settled.amount + (0 if settled.sponsored else settled.fee)
+    # paid is what left the wallet: amount + network fee
+    assert mpp["paid"] == spent == mpp["amount"] + mpp["fee"] and mpp["paid_usd"] == f"{spent / 1_000_000:.6f}"
     meta = msg.response_metadata
     assert meta["model_provider"] == "grok_mpp"
     assert meta["model_name"] and meta["requested_model"] == "grok-4.3"
@@ -215,7 +217,8 @@ async def test_callback_totals_equal_settled_payments_and_ledger(
 
     settled = _settled_for(local_gateway, wallet.address)
     assert cb.calls == len(settled) == 8
-    assert cb.paid == sum(p.amount for p in settled)
+    assert cb.amount == sum(p.amount for p in settled)
+    assert cb.paid == sum(p.amount + p.fee for p in settled) == cb.amount + cb.fee  # network fees included
     assert cb.paid_usd == f"{cb.paid / 1_000_000:.6f}"
     summary = cb.summary()
     assert summary["by_endpoint"]["/grok/chat"]["calls"] == 4
@@ -286,7 +289,7 @@ async def test_image_edit_and_speech_tools_return_artifacts(local_gateway: Any, 
     assert isinstance(msg, ToolMessage) and isinstance(msg.artifact, ImageResult)
     assert msg.artifact.images[0].data and msg.artifact.images[0].data.startswith(b"\x89PNG")
     settled = _settled_for(local_gateway, gateway_kwargs["wallet"].address)
-    assert f"paid {settled[-1].amount / 1_000_000:.6f} USD" in msg.content
+    assert f"paid {(settled[-1].amount + settled[-1].fee) / 1_000_000:.6f} USD" in msg.content  # amount + fee
 
     speech = await GrokTextToSpeechTool(voice_id="rex", **gateway_kwargs).ainvoke(
         {"name": "grok_text_to_speech", "args": {"text": "hello"}, "id": "c2", "type": "tool_call"}

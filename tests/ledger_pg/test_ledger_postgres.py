@@ -83,7 +83,8 @@ def test_reports_and_reconcile(ledger: PostgresLedger, clock: Clock, tmp_path: P
         rpc.state.receipts[tx(2)] = mined(tx(2))
         report = reconcile(ledger, rpc.url, now=vb + 3_600)
     assert len(report.settled) == 1 and len(report.released) == 1 and report.errors == []
-    assert ledger.totals() == {"paid": 2_000, "pending": 0, "count": 1, "attempts": 2}
+    assert ledger.totals() == {"paid": 2_000, "amount": 2_000, "fee": 0, "pending": 0, "count": 1, "attempts": 2,
+                               "fee_unconfirmed": 0}
     assert {g["model"]: g["paid"] for g in ledger.summary(by="model")} == {"grok-4": 0, "grok-3-mini": 2_000}
     assert ledger.summary(by="day")[0]["day"] == "2025-06-15"
     assert ledger.to_csv(tmp_path / "x.csv") == 2
@@ -132,3 +133,27 @@ def test_four_processes_times_16_against_a_budget_for_10(pg_dsn: str) -> None:
 def test_repr_shows_where_without_password(pg_dsn: str) -> None:
     with open_ledger(pg_dsn) as led:
         assert "postgres@127.0.0.1" in repr(led)
+
+
+def test_fees_scopes_and_libpq_keyword_dsn(pg_dsn: str, clock: Clock) -> None:
+    """Spend truth on PostgreSQL: amount + fee committed and reported, object scopes and the
+    ledger-wide budget, and the libpq keyword form of the DSN opening the same database."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(pg_dsn)
+    keyword_dsn = f"host={parts.hostname} port={parts.port} user={parts.username} dbname={parts.path.lstrip('/')}"
+    with open_ledger(keyword_dsn, clock=clock) as admin, \
+            open_ledger(pg_dsn, clock=clock, scope="agent", budget=Budget(total=3_000)) as agent:
+        assert isinstance(admin, PostgresLedger)
+        admin.set_budget(Budget(total=10_000))  # ledger-wide
+        rid = agent.reserve(intent(1_000, max_fee=1_500))
+        assert agent.committed().total == 2_500  # amount + worst-case fee
+        agent.mark_sent(rid, tx_hash=tx(7), valid_before=123, payer=PAYER)
+        agent.settle(rid, record(intent(1_000, max_fee=1_500), tx(7), fee=600))
+        assert agent.committed().total == admin.committed().total == 1_600  # settled to the actual fee
+        with pytest.raises(BudgetExceededError, match="scope 'agent'"):
+            agent.reserve(intent(1_000, max_fee=1_500))  # 1_600 + 2_500 > 3_000
+        admin.reserve(intent(8_000))  # the default scope is ledger-wide: 1_600 + 8_000 <= 10_000
+        with pytest.raises(BudgetExceededError, match="ledger-wide"):
+            open_ledger(pg_dsn, clock=clock, scope="other").reserve(intent(1_000))
+        assert admin.totals()["paid"] == 1_600 and admin.totals()["fee"] == 600

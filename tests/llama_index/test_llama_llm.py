@@ -180,8 +180,9 @@ def test_budget_is_shared_between_sync_and_async_calls(paid: dict[str, Any], set
     import asyncio
 
     llm = GrokMPP(ledger="off", **paid)
-    price = llm.chat(USER).raw["mpp"]["amount"]
-    capped = GrokMPP(ledger="off", budget_usd=f"{price * 1.5 / 1_000_000:.6f}", **paid)
+    mpp = llm.chat(USER).raw["mpp"]
+    price, fee = mpp["amount"], mpp["fee"]  # budgets hold amount + worst-case fee, settle to the actual
+    capped = GrokMPP(ledger="off", budget_usd=f"{(price + fee) * 1.5 / 1_000_000:.6f}", **paid)
     capped.chat(USER)
     with pytest.raises(BudgetExceededError):
         asyncio.run(capped.achat(USER))

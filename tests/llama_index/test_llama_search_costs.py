@@ -122,8 +122,9 @@ def test_cost_tracking_matches_gateway_and_ledger(paid: dict[str, Any], settled:
     assert len(payments) == 5
     inside = payments[:4]
     assert costs.calls == 4
-    assert costs.paid == sum(p.amount for p in inside)
-    assert costs.by_endpoint["/grok/chat"].paid == sum(p.amount for p in inside if p.endpoint == "/grok/chat")
+    assert costs.amount == sum(p.amount for p in inside)
+    assert costs.paid == sum(p.amount + p.fee for p in inside)  # what left the wallet: network fees included
+    assert costs.by_endpoint["/grok/chat"].amount == sum(p.amount for p in inside if p.endpoint == "/grok/chat")
     assert costs.by_endpoint["/grok/web-search"].calls == costs.by_endpoint["/grok/tts"].calls == 1
     assert costs.by_model["grok-3-mini"].calls == 2 and costs.by_model["grok-3-mini"].input_tokens > 0
     assert costs.estimated > 0 and costs.paid_usd == f"{costs.paid / 1_000_000:.6f}"
@@ -147,7 +148,8 @@ def test_cost_handler_ignores_unrelated_events_and_counts_a_payment_once(paid: d
             response = GrokMPP(**paid).complete("say once")
     finally:
         root.event_handlers = [h for h in root.event_handlers if h is not handler]
-    assert handler.calls == nested.calls == 1 and handler.paid == response.raw["mpp"]["amount"]
+    assert handler.calls == nested.calls == 1 and handler.paid == response.raw["mpp"]["paid"]
+    assert handler.amount == response.raw["mpp"]["amount"] and handler.fee == response.raw["mpp"]["fee"] > 0
     handler.handle(LLMChatEndEvent(messages=[], response=None))
     event = GrokMPPPaymentEvent(
         component="test", payment={"mpp": response.raw["mpp"], "model": "m", "endpoint": "/grok/chat"}

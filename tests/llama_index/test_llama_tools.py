@@ -134,4 +134,4 @@ async def test_function_agent_searches_the_web_and_answers(paid: dict[str, Any],
     assert first_source.splitlines()[0] in str(answer)  # the agent's final answer quotes the tool result
     endpoints = sorted(p.endpoint for p in settled())
     assert endpoints == ["/grok/chat", "/grok/chat", "/grok/web-search"]
-    assert costs.calls == 3 and costs.paid == sum(p.amount for p in settled())
+    assert costs.calls == 3 and costs.paid == sum(p.amount + p.fee for p in settled())

@@ -20,7 +20,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_chat_prints_answer_and_cost(gateway_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "chat", "What is 6*7?")
     assert code == EXIT_OK
-    assert "42" in out and "paid 0.00" in out and "tx 0x" in out
+    assert "42" in out and "paid 0.0" in out and "+ network fee 0.006" in out and "tx 0x" in out
     code, out, _ = run(capsys, "chat", "tempo news", "--endpoint", "web-search", "--json")
     data = json.loads(out)
     assert code == EXIT_OK and data["citations"] and int(data["cost"]["paid"]) > 0
@@ -64,3 +64,11 @@ def test_wallet_commands(gateway_env: Any, funded_wallet: Any, capsys: pytest.Ca
 def test_missing_key_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "wallet", "address")
     assert code == EXIT_USAGE and "GROK_MPP_PRIVATE_KEY" in err
+
+
+def test_budget_flag_is_ledger_wide_across_invocations(gateway_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """--budget-usd is GROK_MPP_BUDGET_USD: the second one-shot command sees the first one's spend."""
+    code, out, _ = run(capsys, "chat", "What is 6*7?", "--budget-usd", "0.02", "--max-tokens", "16")
+    assert code == EXIT_OK and "paid 0.0" in out
+    code, _, err = run(capsys, "chat", "What is 6*7?", "--budget-usd", "0.02", "--max-tokens", "16")
+    assert code == EXIT_REFUSED and "ledger-wide" in err

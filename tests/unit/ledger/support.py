@@ -17,7 +17,11 @@ PAYER = "0x2222222222222222222222222222222222222222"
 CHAIN = 42431
 
 
-def intent(amount: int = 1_000, *, endpoint: str = "/grok/chat", model: str | None = "grok-4", n: int = 0) -> PaymentIntent:
+def intent(
+    amount: int = 1_000, *, endpoint: str = "/grok/chat", model: str | None = "grok-4", n: int = 0, max_fee: int = 0
+) -> PaymentIntent:
+    """A payment intent; ``max_fee`` 0 (a sponsored charge) keeps budget arithmetic to the amount,
+    tests of network fees pass a bound explicitly."""
     return PaymentIntent(
         challenge_id=f"ch-{n}",
         realm="grok.example",
@@ -30,7 +34,7 @@ def intent(amount: int = 1_000, *, endpoint: str = "/grok/chat", model: str | No
         request_digest="ab" * 32,
         model=model,
         estimate=amount - 10 if amount > 10 else amount,
-        max_fee=25,
+        max_fee=max_fee,
     )
 
 
@@ -38,7 +42,9 @@ def tx(n: int) -> str:
     return "0x" + f"{n:064x}"
 
 
-def record(i: PaymentIntent, tx_hash: str, *, valid_before: int = 2_000_000_000) -> PaymentRecord:
+def record(
+    i: PaymentIntent, tx_hash: str, *, valid_before: int = 2_000_000_000, fee: int | None = None
+) -> PaymentRecord:
     return PaymentRecord(
         intent=i,
         tx_hash=tx_hash,
@@ -48,6 +54,7 @@ def record(i: PaymentIntent, tx_hash: str, *, valid_before: int = 2_000_000_000)
         sponsored=False,
         valid_before=valid_before,
         settled_at=0.0,
+        fee=fee,
     )
 
 

@@ -46,7 +46,8 @@ def test_summary_default_and_by_model(filled: Path) -> None:
     data = json.loads(out)
     assert code == 0 and data["by"] == "model"
     assert {g["model"]: g["paid"] for g in data["groups"]} == {"grok-4": 1_000, "grok-3-mini": 2_500}
-    assert data["totals"] == {"paid": 3_500, "pending": 400, "count": 2, "attempts": 3}
+    assert data["totals"] == {"paid": 3_500, "amount": 3_500, "fee": 0, "pending": 400, "count": 2, "attempts": 3,
+                              "fee_unconfirmed": 2}
     # options before the subcommand survive the subparser
     _, out = run(["ledger", "--json", "--ledger", str(filled), "summary", "--by", "endpoint"])
     assert json.loads(out)["groups"][0]["endpoint"] == "/grok/chat"

@@ -34,7 +34,7 @@ def sent(ledger: SQLiteLedger, amount: int = 1_000, n: int = 1, valid_before: in
 
 def test_is_a_spend_guard_and_records_the_full_lifecycle(ledger: SQLiteLedger, clock: Clock) -> None:
     assert isinstance(ledger, SpendGuard)
-    i = intent(6_000, n=3)
+    i = intent(6_000, n=3, max_fee=25)
     rid = ledger.reserve(i)
     row = ledger.get(rid)
     assert (row.state, row.amount, row.max_fee, row.estimate, row.model) == ("reserved", 6_000, 25, 5_990, "grok-4")
@@ -196,7 +196,8 @@ def test_reports_and_csv(ledger: SQLiteLedger, clock: Clock, tmp_path: Path) -> 
     clock.now = start + 86_400
     rid = sent(ledger, 4_000, 10)
     ledger.outcome_unknown(rid, detail="HTTP 502")
-    assert ledger.totals() == {"paid": 3_500, "pending": 4_000, "count": 3, "attempts": 4}
+    assert ledger.totals() == {"paid": 3_500, "amount": 3_500, "fee": 0, "pending": 4_000, "count": 3, "attempts": 4,
+                               "fee_unconfirmed": 3}
     days = ledger.summary(by="day")
     assert [(d["day"], d["paid"], d["pending"]) for d in days] == [("2025-06-15", 3_500, 0), ("2025-06-16", 0, 4_000)]
     models = {g["model"]: g["paid"] for g in ledger.summary(by="model")}

@@ -131,13 +131,14 @@ def test_summarize_groups_and_totals() -> None:
     ]
     by_day = summarize(rows, "day")
     assert [g["day"] for g in by_day] == ["1970-01-01", "1970-01-02"]
-    assert by_day[0] == {"day": "1970-01-01", "attempts": 2, "payments": 2, "paid": 17, "pending": 0,
-                         "released": 0, "estimated": 19}
+    assert by_day[0] == {"day": "1970-01-01", "attempts": 2, "payments": 2, "paid": 17, "amount": 17,
+                         "fee": 0, "pending": 0, "released": 0, "estimated": 19}
     assert (by_day[1]["paid"], by_day[1]["pending"], by_day[1]["released"]) == (0, 5, 100)
     by_model = {g["model"]: g for g in summarize(rows, "model")}
     assert by_model["a"]["paid"] == 10 and by_model["-"]["pending"] == 2
     by_endpoint = {g["endpoint"]: g for g in summarize(rows, "endpoint")}
     assert by_endpoint["/grok/x"]["attempts"] == 1
-    assert totals(rows) == {"paid": 17, "pending": 5, "count": 2, "attempts": 5}
+    assert totals(rows) == {"paid": 17, "amount": 17, "fee": 0, "pending": 5, "count": 2, "attempts": 5,
+                            "fee_unconfirmed": 2}
     with pytest.raises(ValueError, match="by"):
         summarize(rows, "week")

@@ -52,7 +52,8 @@ def test_mined_receipt_settles_and_missing_receipt_waits_for_valid_before(
 
     second = reconcile(ledger, rpc.url, now=vb + 60)
     assert sorted(second.released) == sorted([lost, in_flight])
-    assert ledger.totals() == {"paid": 1_000, "pending": 0, "count": 1, "attempts": 4}
+    assert ledger.totals() == {"paid": 1_000, "amount": 1_000, "fee": 0, "pending": 0, "count": 1, "attempts": 4,
+                              "fee_unconfirmed": 0}
     assert reconcile(ledger, rpc.url, now=vb + 60).checked == 0
 
 
@@ -155,7 +156,8 @@ def test_crash_between_send_and_answer_is_resolved(db_path: Path, rpc: LoopbackR
         assert report.settled == [landed] and report.pending == [lost]
         report = reconcile(ledger, rpc.url, now=valid_before + 3_600)
         assert report.released == [lost]
-        assert ledger.totals() == {"paid": 7_000, "pending": 0, "count": 1, "attempts": 2}
+        assert ledger.totals() == {"paid": 7_000, "amount": 7_000, "fee": 0, "pending": 0, "count": 1, "attempts": 2,
+                                  "fee_unconfirmed": 0}
 
 
 def test_reconcile_uses_a_given_http_client(ledger: SQLiteLedger, clock: Clock, rpc: LoopbackRPC) -> None:
@@ -165,3 +167,28 @@ def test_reconcile_uses_a_given_http_client(ledger: SQLiteLedger, clock: Clock, 
         report = ledger.reconcile(rpc.url, http=http)
         assert not http.is_closed
     assert report.settled == [rid]
+
+
+def test_fees_come_from_the_chain_receipt(ledger: SQLiteLedger, clock: Clock, rpc: LoopbackRPC) -> None:
+    """A row paid while no RPC answered keeps the worst-case fee in budgets and reports until
+    reconciliation reads the actual one; a reverted transaction still cost its fee."""
+    actual = -(-0x5208 * 0x4A817C800 // 10**12)  # gasUsed * effectiveGasPrice, rounded up: 421
+    i = intent(5_000, n=1, max_fee=2_000)
+    paid = ledger.reserve(i)
+    ledger.mark_sent(paid, tx_hash=tx(1), valid_before=int(clock.now) + 60, payer=PAYER)
+    ledger.settle(paid, record(i, tx(1)))  # fee unknown
+    reverted = ledger.reserve(intent(3_000, n=2, max_fee=2_000))
+    ledger.mark_sent(reverted, tx_hash=tx(2), valid_before=int(clock.now) + 60, payer=PAYER)
+    ledger.outcome_unknown(reverted, detail="HTTP 502")
+    assert ledger.totals()["paid"] == 7_000 and ledger.totals()["fee_unconfirmed"] == 1
+    assert ledger.committed().total == 7_000 + 5_000
+    rpc.state.receipts[tx(1)] = mined(tx(1))
+    rpc.state.receipts[tx(2)] = mined(tx(2), status="0x0")
+    report = reconcile(ledger, rpc.url)
+    assert report.fees == [paid] and report.released == [reverted] and report.errors == []
+    assert ledger.get(paid).fee == actual and ledger.get(reverted).fee == actual
+    totals = ledger.totals()
+    assert totals == {"paid": 5_000 + 2 * actual, "amount": 5_000, "fee": 2 * actual, "pending": 0, "count": 1,
+                      "attempts": 2, "fee_unconfirmed": 0}
+    assert ledger.committed().total == 5_000 + 2 * actual  # a reverted transaction still holds its fee
+    assert reconcile(ledger, rpc.url).fees == []  # nothing left to fill

@@ -46,7 +46,9 @@ def test_paid_calls_are_recorded_and_no_secret_is_stored(local_gateway: Any, fun
         assert rows[0].endpoint == "/grok/chat" and rows[1].model == "grok-3-mini"
         assert rows[0].estimate == first.cost.estimated and rows[0].payer == funded_wallet.address.lower()
         assert rows[0].receipt is not None and rows[0].receipt["reference"].lower() == first.cost.tx_hash
-        assert ledger.totals()["paid"] == sum(p.amount for p in payments)
+        assert ledger.totals()["amount"] == sum(p.amount for p in payments)
+        assert ledger.totals()["paid"] == first.cost.paid + second.cost.paid  # amounts + actual network fees
+        assert [r.fee for r in rows] == [first.cost.fee, second.cost.fee] and rows[0].fee
 
     key_hex = funded_wallet.export_private_key().lower().removeprefix("0x")
     stored = b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
@@ -59,9 +61,12 @@ def test_paid_calls_are_recorded_and_no_secret_is_stored(local_gateway: Any, fun
         assert token not in stored and token[:40] not in stored
 
 
-def test_outcome_unknown_is_reconciled_from_the_gateway_chain(
+def test_outcome_unknown_is_resolved_from_the_gateway_chain_by_the_client(
     local_gateway: Any, funded_wallet: Any, db_path: Path
 ) -> None:
+    """A 5xx after paying: the client asks the chain for its receipt at once, so the row is
+    concluded as settled_onchain with the actual fee (reconciliation has nothing left to do)."""
+    before = local_gateway.balance(funded_wallet.address)
     http = httpx.Client(timeout=30, headers={FAULT_HEADER: "error-5xx-after-payment"})
     with GrokClient(wallet=funded_wallet, base_url=local_gateway.url, rpc_url=local_gateway.rpc_url,
                     ledger=str(db_path), http_client=http) as client, pytest.raises(PaymentOutcomeUnknownError) as err:
@@ -70,10 +75,12 @@ def test_outcome_unknown_is_reconciled_from_the_gateway_chain(
     with SQLiteLedger(db_path) as ledger:
         (row,) = ledger.rows()
         assert err.value.tx_hash is not None
-        assert row.state == "outcome_unknown" and row.tx_hash == err.value.tx_hash.lower()
+        assert row.state == "settled_onchain" and row.tx_hash == err.value.tx_hash.lower()
+        spent = before - local_gateway.balance(funded_wallet.address)
+        assert row.fee and spent == row.amount + row.fee == ledger.totals()["paid"]
+        assert err.value.cost.failed and err.value.cost.paid == spent  # type: ignore[attr-defined]
         report = reconcile(ledger, local_gateway.rpc_url)
-        assert report.settled == [row.id] and report.errors == []
-        assert ledger.get(row.id).state == "settled_onchain"
+        assert report.checked == 0 and report.errors == []
 
 
 def test_stored_budget_refuses_before_signing(local_gateway: Any, funded_wallet: Any, db_path: Path) -> None:
@@ -91,5 +98,11 @@ def test_guard_from_settings(db_path: Path) -> None:
     off = guard_from_settings(Settings.resolve(ledger="off", budget_usd="2", environ={}))
     assert isinstance(off, InMemoryBudget) and off.total == 2_000_000
     guard = guard_from_settings(Settings.resolve(ledger=str(db_path), budget_usd="1.5", environ={}))
-    assert isinstance(guard, SQLiteLedger) and guard.budget == Budget(total=1_500_000)
+    # GROK_MPP_BUDGET_USD-style settings budget: ledger-wide
+    assert isinstance(guard, SQLiteLedger) and guard.ledger_budget == Budget(total=1_500_000)
+    assert guard.scope == "default" and guard.effective_budget() == Budget(total=1_500_000)
     guard.close()
+    # an object's budget: its own scope
+    scoped = guard_from_settings(Settings.resolve(ledger=str(db_path), environ={}), scope="agent", budget=500_000)
+    assert isinstance(scoped, SQLiteLedger) and scoped.scope == "agent" and scoped.budget == Budget(total=500_000)
+    scoped.close()

@@ -3,6 +3,8 @@
     worker.py reserve DB COUNT AMOUNT   print 'ready', wait for a line on stdin, reserve COUNT times,
                                         print {"ok": [...ids], "refused": n} as JSON
     worker.py crash DB TX VALID_BEFORE  reserve, mark_sent, print the id, then block until killed
+    worker.py scoped DB SCOPE BUDGET COUNT AMOUNT   as 'reserve', in budget scope SCOPE with an
+                                        object budget BUDGET (base units, or 'none')
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ import sys
 from support import PAYER, intent  # run as a script: this directory is sys.path[0]
 
 from grok_mpp.errors import BudgetExceededError
-from grok_mpp.ledger import open_ledger
+from grok_mpp.ledger import Budget, open_ledger
 
 
 def main(argv: list[str]) -> int:
     mode, db = argv[0], argv[1]
-    ledger = open_ledger(db)
+    if mode == "scoped":
+        scope, limit = argv[2], argv[3]
+        ledger = open_ledger(db, scope=scope, budget=None if limit == "none" else Budget(total=int(limit)))
+        mode, argv = "reserve", [mode, db, *argv[4:]]
+    else:
+        ledger = open_ledger(db)
     if mode == "reserve":
         count, amount = int(argv[2]), int(argv[3])
         print("ready", flush=True)

@@ -242,7 +242,8 @@ def test_fault_upstream_502_is_paid_and_reported(gw: LocalGateway) -> None:
     assert body["success"] is False and body["error"] == "Upstream API call failed" and body["paymentId"]
     assert len(_payments_of(gw, wallet)) == 1 and _payments_of(gw, wallet)[0].fault == "upstream-502"
     assert gw.balance(wallet.address) == START - _price(chat_body()) - FEE
-    assert guard.committed == _price(chat_body())
+    # outcome unknown to plain MPPAuth: the budget holds the price and the worst-case fee, which covers the actual
+    assert guard.committed - _price(chat_body()) >= FEE
 
 
 def test_fault_5xx_after_payment(gw: LocalGateway) -> None:
@@ -259,7 +260,8 @@ def test_fault_drop_connection_after_payment(gw: LocalGateway) -> None:
     sent = sent_payment(outcome.request)
     assert sent is not None and sent.tx_hash == _payments_of(gw, wallet)[0].tx_hash
     assert len(_payments_of(gw, wallet)) == 1
-    assert guard.committed == _price(chat_body())  # outcome unknown: still counted as spent
+    # outcome unknown: still counted as spent, with the worst-case fee (which covers the actual one)
+    assert guard.committed - _price(chat_body()) >= FEE
 
 
 def test_fault_second_402_is_not_paid_twice(gw: LocalGateway) -> None:

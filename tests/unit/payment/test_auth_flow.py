@@ -18,8 +18,10 @@ from grok_mpp.errors import (
 )
 from grok_mpp.mpp.challenge import format_challenge
 from grok_mpp.payment.auth import PAYMENT_EXTENSION, MPPAuth, sent_payment
+from grok_mpp.payment.fees import fee_bound
 from grok_mpp.payment.hooks import InMemoryBudget, PaymentRecord
 from grok_mpp.payment.policy import PaymentPolicy
+from grok_mpp.payment.signer import fee_cap_per_gas
 
 from .conftest import SpyWallet
 from .mpp_test_server import MPPTestServer
@@ -57,6 +59,10 @@ class RecordingGuard(InMemoryBudget):
         self.events.append("release")
 
 
+#: No RPC in these tests: the fee is unknown, so budgets hold its worst case (policy gas limit x gas price).
+FEE_BOUND = fee_bound(PaymentPolicy().gas_limit, fee_cap_per_gas(PaymentPolicy().default_gas_price))
+
+
 def make_auth(wallet: SpyWallet, guard: RecordingGuard | None = None, **policy: object) -> MPPAuth:
     return MPPAuth(wallet, PaymentPolicy(**policy), guard=guard or RecordingGuard())  # type: ignore[arg-type]
 
@@ -78,7 +84,8 @@ def test_pays_once_and_resends_identical_bytes(server: MPPTestServer, spy_wallet
     h1, h2 = server.state.headers_seen
     assert h1["accept-payment"] == "tempo/charge" and h1["idempotency-key"] == h2["idempotency-key"]
     assert "authorization" not in response.request.headers  # the bearer credential is not left behind
-    assert guard.events == ["reserve", "sent", "settle"] and guard.committed == 6000
+    assert guard.events == ["reserve", "sent", "settle"] and guard.committed == 6000 + FEE_BOUND
+    assert record.fee is None and record.total == 6000 + FEE_BOUND
 
 
 async def test_async_client_uses_the_same_flow(server: MPPTestServer, spy_wallet: SpyWallet) -> None:
@@ -95,7 +102,7 @@ def test_second_402_after_paying_is_not_paid_again(server: MPPTestServer, spy_wa
         client.post(server.url + "/x", json=BODY)
     assert len(spy_wallet.signed) == 1 and server.state.credentials_seen == 1
     assert err.value.tx_hash and err.value.paid and not err.value.retryable
-    assert guard.events == ["reserve", "sent", "reject"] and guard.committed == 6000
+    assert guard.events == ["reserve", "sent", "reject"] and guard.committed == 6000 + FEE_BOUND
 
 
 def test_5xx_after_payment_is_outcome_unknown(server: MPPTestServer, spy_wallet: SpyWallet) -> None:
@@ -169,12 +176,12 @@ def test_policy_refusals_sign_nothing(
 
 
 def test_budget_refusal_signs_nothing(server: MPPTestServer, spy_wallet: SpyWallet) -> None:
-    guard = RecordingGuard(total=10_000)
+    guard = RecordingGuard(total=2 * (6000 + FEE_BOUND) - 1)  # room for one payment and its worst-case fee
     with httpx.Client(auth=make_auth(spy_wallet, guard)) as client:
         assert client.post(server.url + "/x", json=BODY).status_code == 200
         with pytest.raises(BudgetExceededError, match="exceed the budget"):
             client.post(server.url + "/x", json=BODY)
-    assert len(spy_wallet.signed) == 1 and guard.committed == 6000
+    assert len(spy_wallet.signed) == 1 and guard.committed == 6000 + FEE_BOUND
 
 
 def _mock_402(header: str) -> httpx.MockTransport:
