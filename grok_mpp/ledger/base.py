@@ -572,16 +572,23 @@ class LedgerBase(ABC):
         return LedgerRow.from_db(got)
 
     def unanswered(self, *, request_digest: str, payer: str, origin: str) -> list[LedgerRow]:
-        """Rows of this scope for the same request body, payer and origin that were sent and ended
-        without an answer ('outcome_unknown' / 'rejected'), oldest first: what another process (or
-        an earlier run) paid for this request and never learned the outcome of. Used by the auth
-        flow's retry invariant across processes; 'sent' rows are excluded (they may be in flight)."""
+        """Rows (any budget scope) for the same request body, payer and origin that were sent and
+        ended without an answer, oldest first: what another process (or an earlier run) paid for
+        this request and never got the answer of. Used by the auth flow's retry invariant across
+        processes; 'sent' rows are excluded (they may be in flight).
+
+        'outcome_unknown' / 'rejected' rows always; 'settled_onchain' rows (the chain, or the paying
+        client right after the failed answer, showed the transfer landed, yet no answer came) while
+        their validity window is recent, so another process does not pay anew while the first one
+        may still re-send the same credential. Budget scopes do not matter here: the same request
+        is the same request whichever object sends it."""
         with self._read() as cur:
             found = self._exec(
                 cur,
-                f"{_SELECT} WHERE scope = ? AND state IN (?, ?) AND request_digest = ? AND payer = ? AND origin = ?"
-                " ORDER BY created_at, id",
-                (self.scope, OUTCOME_UNKNOWN, REJECTED, request_digest, payer.lower(), origin),
+                f"{_SELECT} WHERE (state IN (?, ?) OR (state = ? AND valid_before > ?)) "
+                "AND request_digest = ? AND payer = ? AND origin = ? ORDER BY created_at, id",
+                (OUTCOME_UNKNOWN, REJECTED, SETTLED_ONCHAIN, int(self.clock()) - 60,
+                 request_digest, payer.lower(), origin),
             ).fetchall()
         return [LedgerRow.from_db(r) for r in found]
 

@@ -166,7 +166,8 @@ def test_one_payment_per_logical_request(
         (payment,) = settled()
         # visible to the caller: the cost handler lists the failed paid calls with our transaction
         assert costs.payment_errors and set(costs.unresolved_tx_hashes) == {payment.tx_hash}
-        assert costs.paid == 0  # nothing was answered, nothing counted as a settled answer
+        # paid then failed: the money that left the wallet is counted (amount + fee) and flagged failed
+        assert costs.failed_calls == 1 and costs.paid == payment.amount + payment.fee
         error: BaseException = errors[0]
     else:
         with pytest.raises(Exception) as info:
@@ -185,7 +186,10 @@ def test_one_payment_per_logical_request(
     ledger = SQLiteLedger(ledger_path)
     try:
         (row,) = ledger.rows()  # one attempt recorded, never a second reservation
-        assert row.tx_hash == payment.tx_hash and row.state in ("outcome_unknown", "rejected")
+        # the client asked the chain right after the failed answer: the settled transfer is on the books
+        assert row.tx_hash == payment.tx_hash and row.state in ("outcome_unknown", "rejected", "settled_onchain")
+        if row.state == "settled_onchain":
+            assert row.fee == payment.fee
     finally:
         ledger.close()
 

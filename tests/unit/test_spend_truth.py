@@ -20,6 +20,9 @@ from grok_mpp.local.faults import parse_fault
 
 PATHS = ["success", "upstream-502", "error-5xx-after-payment", "drop-connection-after-payment"]
 PROMPT = "What is 2+3?"
+#: Same length and price, but a distinct logical request: an identical one would be answered by
+#: re-sending the first call's still-unresolved credential (the retry invariant), paying nothing new.
+PROMPT_LI = "What is 3+2?"
 
 
 @pytest.fixture
@@ -77,9 +80,9 @@ def test_wallet_ledger_callback_and_handler_agree(
     llm = GrokMPP(max_tokens=32, **kwargs)
     with track_grok_mpp_costs() as handler:
         if run == "sync":
-            _call(lambda: llm.complete(PROMPT), fault)
+            _call(lambda: llm.complete(PROMPT_LI), fault)
         else:
-            _call(lambda: asyncio.run(llm.acomplete(PROMPT)), fault)
+            _call(lambda: asyncio.run(llm.acomplete(PROMPT_LI)), fault)
     li_delta = before - local_gateway.balance(funded_wallet.address)
     li_ledger = ledger_total()
 
@@ -87,7 +90,7 @@ def test_wallet_ledger_callback_and_handler_agree(
     assert lc_delta > 0 and lc_ledger["fee"] > 0 and lc_ledger["pending"] == 0
     assert lc_delta == lc_ledger["paid"] == lc_ledger["amount"] + lc_ledger["fee"] == cb.paid == cb.amount + cb.fee
     assert li_delta == li_ledger["paid"] == handler.paid == handler.amount + handler.fee
-    # same request, same price and fee: both frameworks report the same figures
+    # same-size request, same price and fee: both frameworks report the same figures
     assert cb.paid == handler.paid and cb.fee == handler.fee
     failed = fault != "success"
     assert cb.failed_calls == handler.failed_calls == int(failed)

@@ -351,7 +351,9 @@ def test_failed_receipt_is_never_recorded_as_settled(
     (payment,) = _settled(local_gateway, wallet)
     assert info.value.tx_hash == payment.tx_hash != info.value.receipt_reference  # ours, not the server's claim
     assert info.value.paid and info.value.receipt_status == "failed"
-    assert [r.state for r in ledger.rows()] == ["outcome_unknown"]
+    # never 'settled' on the server's word; the client asked the chain, which shows our transfer landed
+    (row,) = ledger.rows()
+    assert row.state == "settled_onchain" and row.reconciled_at is not None and row.fee
 
 
 def test_receipt_naming_another_transaction_never_becomes_our_tx_hash(
