@@ -22,6 +22,9 @@ class GrokMPPError(Exception):
 
     retryable: bool = False
     paid: bool = False
+    #: For a call that paid and then failed: what it cost (a ``grok_mpp.gateway.results.Cost`` with
+    #: ``failed=True``), set by the gateway client; cost trackers count it from here.
+    cost: Any = None
 
     def __init__(self, message: str, *, hint: str | None = None, **context: Any) -> None:
         self.message = message

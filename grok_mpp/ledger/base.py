@@ -470,7 +470,7 @@ class LedgerBase(ABC):
             receipt_reference=record.receipt_reference,
             sponsored=int(record.sponsored),
             concluded_at=self.clock(),
-            **({} if record.fee is None else {"fee": record.fee}),
+            **({} if record.fee is None else {"fee": int(record.fee)}),  # type: ignore[arg-type]
         )
 
     def reject(self, reservation_id: str, *, status_code: int | None, detail: str) -> None:
