@@ -97,6 +97,9 @@ def check_client_settings(**settings: Any) -> None:
     from grok_mpp.gateway.client import checked_headers
 
     checked_headers(values.pop("headers", None))
+    scope = values.pop("budget_scope", None)
+    if scope is not None and (not isinstance(scope, str) or not scope.strip() or len(scope) > 200):
+        raise ConfigurationError(f"budget_scope must be a non-empty name of at most 200 characters, got {scope!r}")
     ledger = values.pop("ledger", None)
     Settings.resolve(**values, ledger=ledger if isinstance(ledger, str) else None, environ={})
 

@@ -299,6 +299,11 @@ class _ClientCore:
                 from grok_mpp.ledger import Budget
 
                 return scoped(self.budget_scope, None if self.budget is None else Budget(total=self.budget))
+            if self.budget is not None and isinstance(ledger, InMemoryBudget):
+                # a process budget given with budget_usd: the object's limit caps it (never loosens it)
+                if ledger.total is None or ledger.total > self.budget:
+                    ledger.total = self.budget
+                return ledger
             if self.budget is not None:
                 raise ConfigurationError(
                     "budget_usd needs a ledger (or ledger='off'); the given spend guard has no scopes",

@@ -157,3 +157,16 @@ def test_adapter_budgets_ignore_earlier_ledger_history(local_gateway: Any, funde
         tools.text_to_speech("this would exceed the crew's budget")
     alone = GrokMPPToolSpec(output_dir=None, budget_usd="0.015", **kwargs)  # its own budget: fits
     assert "paid" in alone.text_to_speech("this fits a fresh budget")
+
+
+def test_object_scope_survives_settings_changed_after_construction(local_gateway: Any, funded_wallet: Any) -> None:
+    """Lowering budget_usd on a live model rebuilds its clients but keeps its private scope: what it
+    already spent still counts (a rebuilt client must never get a fresh budget)."""
+    from langchain_grok_mpp import ChatGrokMPP
+
+    model = ChatGrokMPP(max_tokens=16, budget_usd="1", wallet=funded_wallet, base_url=local_gateway.url,
+                        rpc_url=local_gateway.rpc_url)
+    paid = model.invoke("hi").response_metadata["mpp"]["paid"]
+    model.budget_usd = f"{(paid + WORST_FEE) / 1_000_000:.6f}"  # room for one call, and one was made
+    with pytest.raises(BudgetExceededError):
+        model.invoke("hi again")
