@@ -240,7 +240,10 @@ class GrokClients:
                 try:
                     client = GrokClient(wallet=self._wallet, observers=self._observers, **self._settings)
                 except ConfigurationError as exc:
-                    if self._expected_payer is None or self._wallet is not None:
+                    from grok_mpp.ledger.model import LedgerError  # here: adapters import lazily
+
+                    # a ledger problem is not a missing wallet: report it as what it is
+                    if self._expected_payer is None or self._wallet is not None or isinstance(exc, LedgerError):
                         raise
                     raise ConfigurationError(
                         f"this model was unpickled and pays from {self._expected_payer}, but no wallet is"

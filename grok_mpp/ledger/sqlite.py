@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,7 +71,7 @@ class SQLiteLedger(LedgerBase):
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
             )
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            self._enter_wal(conn)
             # NORMAL for most commits (WAL: no fsync per commit, still safe against a crash or
             # SIGKILL); the one commit that must survive a power cut, the 'sent' mark written
             # before the credential leaves, switches to FULL (see _write(durable=True)). Because
@@ -83,6 +84,25 @@ class SQLiteLedger(LedgerBase):
             with contextlib.suppress(OSError):  # payment history is private even though it holds no secret
                 os.chmod(self.path, 0o600)
         return conn
+
+    def _enter_wal(self, conn: sqlite3.Connection) -> None:
+        """``PRAGMA journal_mode = WAL``, retried while another process holds the file.
+
+        Switching the journal mode can answer SQLITE_BUSY at once, without calling the busy
+        handler (several worker processes opening a fresh ledger together): wait like a busy
+        timeout would instead of failing the worker.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
 
     def _schema_current(self) -> bool:
         with self._lock:
