@@ -31,7 +31,8 @@ async def test_sync_and_async_clients_share_one_tls_context(gateway_env: Any) ->
 def test_a_users_own_http_client_keeps_its_own_tls_settings(gateway_env: Any) -> None:
     import httpx
 
-    own = httpx.Client(verify=False)
+    own_context = ssl.create_default_context()
+    own = httpx.Client(verify=own_context)
     with GrokClient(ledger="off", http_client=own) as grok:
         assert grok._http is own
-        assert _pool_context(own) is not client_module._shared_ssl_context()
+        assert _pool_context(own) is own_context
