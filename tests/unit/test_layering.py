@@ -1,4 +1,4 @@
-"""The gateway package reads bottom-up: no module imports (even lazily) one that imports it back.
+"""grok_mpp reads bottom-up: no module imports (even lazily) one that imports it back.
 
 Edges are every ``import``/``from ... import`` naming a ``grok_mpp`` module, module level or inside a
 function, so a circle hidden behind a lazy import is caught too.
@@ -23,14 +23,18 @@ def _module_name(path: Path) -> str:
 
 
 def _graph(package: str) -> dict[str, set[str]]:
-    base = ROOT / package.removeprefix("grok_mpp.").replace(".", "/")
+    base = ROOT.parent / package.replace(".", "/")
     modules = {_module_name(p): p for p in base.rglob("*.py")}
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         for node in ast.walk(ast.parse(path.read_text())):
             targets: list[str] = []
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                # ``from pkg import submodule`` needs the submodule, not names from pkg's __init__
+                # (the import system binds the submodule even while pkg is still initialising).
+                submodules = [f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in modules]
+                names_from_module = len(submodules) < len(node.names)
+                targets = submodules + ([node.module] if names_from_module else [])
             elif isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             for target in targets:
@@ -68,6 +72,13 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_gateway_has_no_import_circle() -> None:
     graph = _graph("grok_mpp.gateway")
     assert "grok_mpp.gateway.requests.images" in graph  # the walk sees the split packages
+    assert _cycle(graph) is None, _cycle(graph)
+
+
+def test_grok_mpp_has_no_import_circle() -> None:
+    """Issue #16's "done when": no circle anywhere in the core (ledger, payment, local, bridge...)."""
+    graph = _graph("grok_mpp")
+    assert {"grok_mpp.ledger.base", "grok_mpp.payment.auth", "grok_mpp.local.server"} <= set(graph)
     assert _cycle(graph) is None, _cycle(graph)
 
 
