@@ -5,6 +5,10 @@ so the paid retry re-sends identical bytes), labelling it for the ledger, turnin
 (or the failure) into a result or a typed error. The only difference between the two classes is
 ``self._http.send(...)`` versus ``await self._http.send(...)``.
 
+Why one module of ~650 lines: it is one idea (a validated request in, a typed result or a typed
+error out) for seven routes in two flavours; most of its length is the per-route method signatures
+users read, and the request models, parsing and pricing it uses live in their own packages.
+
 Example::
 
     from grok_mpp import GrokClient

@@ -6,6 +6,11 @@ process that shares the store: SQLite does it with ``BEGIN IMMEDIATE`` (one writ
 PostgreSQL with a transaction-scoped advisory lock per budget scope. The budget check runs inside
 that exclusive section, so "read what is committed, decide, insert the reservation" cannot
 interleave with another payer's.
+
+Why one module of ~650 lines: it is one idea, the life of a payment row (reserved -> sent -> settled /
+rejected / outcome unknown -> reconciled) and the budget check that guards its first step. Each state
+change keeps its SQL beside it, so no transition can be reviewed without the statement that makes it;
+reports, reconciliation, the row model and the backends are separate modules.
 """
 
 from __future__ import annotations

@@ -17,6 +17,12 @@ And only one per *logical* request: a payment that ended without an answer is re
 request fingerprint (:mod:`grok_mpp.payment.pending`); when any retry wrapper repeats the identical
 request, step 4 is replaced by re-sending that same credential (inside its validity window) or by
 asking the chain whether it landed (after it) - see docs/ARCHITECTURE.md, "One payment per answer".
+
+Why this module is longer than the others (~700 lines): it is one idea, the generator that walks a
+single request through the payment state machine above. The order of its steps (reserve before
+signing, mark sent before sending, conclude exactly once) IS the money-safety argument, so it stays
+readable in one file; everything that can be pure already lives elsewhere (policy, signer, pending,
+fees, hooks).
 """
 
 from __future__ import annotations
