@@ -56,6 +56,7 @@ from grok_mpp.bridge.chat import (
     split_options,
     split_tools,
 )
+from grok_mpp.bridge.metadata import cached_payment_metadata
 from grok_mpp.bridge.tools import JSON_MODE, json_schema_response_format, normalize_tool_choice
 from grok_mpp.errors import ConfigurationError, GrokMPPError, InvalidRequestError
 from grok_mpp.gateway.catalog import DEFAULT_CHAT_MODEL, DEFAULT_CODE_EXECUTION_MODEL, get_model_info
@@ -326,6 +327,17 @@ class _BaseChatGrokMPP(GrokMPPSettings, BaseChatModel):
     ) -> ChatResult:
         request = self._request_for(messages, stop, kwargs)
         return to_chat_result(self._paid_call(lambda: request), request)
+
+    def _convert_cached_generations(self, cache_val: list[Any]) -> list[Any]:
+        """Cache hits (sync and async) pay nothing: their ``mpp`` block must not claim the original payment."""
+        generations = super()._convert_cached_generations(cache_val)
+        for gen in generations:
+            message = getattr(gen, "message", None)
+            block = message.response_metadata.get("mpp") if isinstance(message, AIMessage) else None
+            if isinstance(block, dict) and not block.get("cached"):
+                meta = {**message.response_metadata, "mpp": cached_payment_metadata(block)}  # type: ignore[union-attr]
+                gen.message = message.model_copy(update={"response_metadata": meta})  # type: ignore[union-attr]
+        return generations
 
     async def _agenerate(
         self,

@@ -88,8 +88,8 @@ def record_payment(
     usage: Mapping[str, Any] | None = None,
     endpoint: str | None = None,
 ) -> bool:
-    """Add one call to ``tracker``; False (nothing recorded) when ``mpp`` is missing."""
-    if not mpp:
+    """Add one call to ``tracker``; False (nothing recorded) when ``mpp`` is missing or a cache hit."""
+    if not mpp or mpp.get("cached"):
         return False
     tracker.record(
         model=model,

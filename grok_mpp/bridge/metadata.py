@@ -43,6 +43,18 @@ def payment_metadata(cost: Cost, *, endpoint: str | None = None) -> dict[str, An
     }
 
 
+def cached_payment_metadata(block: dict[str, Any]) -> dict[str, Any]:
+    """The ``mpp`` block of an answer replayed from a framework cache: nothing left the wallet.
+
+    Why: a cache hit replays the stored message, whose block describes the ORIGINAL call's payment;
+    read as is, every cost report opened around the hit would count that payment again. The hit
+    keeps ``tx_hash`` (the payment that bought this answer) but says ``cached: True`` and 0 paid.
+    """
+    zero = format_usd(0)
+    return {**block, "cached": True, "paid": 0, "amount": 0, "fee": 0,
+            "paid_usd": zero, "amount_usd": zero, "fee_usd": zero}
+
+
 def openai_usage(usage: Usage) -> dict[str, int]:
     """OpenAI-style counts (what LlamaIndex's TokenCountingHandler reads). Completion includes reasoning."""
     return {
