@@ -9,8 +9,9 @@ depends on:
 3. the answer text in word-boundary pieces (``on_llm_new_token`` fires per piece);
 4. one final chunk with ``chunk_position="last"`` carrying tool calls, citations, the usage
    (usage is set on this chunk ONLY, so aggregation never double counts) and the response metadata
-   (``model_name``, ``finish_reason``, ``mpp`` payment block...). Integer-valued metadata appear on
-   this chunk only because LangChain sums integers when merging chunks.
+   (``model_name``, ``finish_reason``...). Integer-valued metadata appear on one chunk only because
+   LangChain sums integers when merging chunks. The ``mpp`` payment block is on the FIRST chunk
+   (whichever it is), so a stream stopped early still shows, and reports, what it paid.
 
 Every chunk carries ``model_provider`` (merged as-is) so the content-block translator applies.
 
@@ -165,7 +166,23 @@ def _chunk(**fields: Any) -> ChatGenerationChunk:
 def to_chunks(
     result: ChatResult, request: GrokRequest | None = None, *, usage: bool = True
 ) -> Iterator[ChatGenerationChunk]:
-    """The replayed stream described in the module docstring."""
+    """The replayed stream described in the module docstring; the ``mpp`` block rides the FIRST chunk.
+
+    Why first: the payment happened before any chunk exists. A consumer that stops early (``break``,
+    an error in its own code) ends the run with ``on_llm_error(response=<the chunks so far>)``
+    and no ``on_llm_end``; the cost callback finds the payment in those chunks only if it came first.
+    Merged or aggregated, the message carries it exactly as before.
+    """
+    meta = response_metadata(result, request)
+    payment = meta.pop("mpp", None)
+    for chunk in _replay(result, meta, usage=usage):
+        if payment is not None:
+            chunk.message.response_metadata["mpp"] = payment
+            payment = None
+        yield chunk
+
+
+def _replay(result: ChatResult, meta: dict[str, Any], *, usage: bool) -> Iterator[ChatGenerationChunk]:
     if result.reasoning:
         yield _chunk(content="", additional_kwargs={"reasoning_content": result.reasoning})
     if result.server_tool_calls:
@@ -192,7 +209,7 @@ def to_chunks(
         additional_kwargs=_extras(result),
         tool_call_chunks=chunks,
         usage_metadata=usage_metadata(result.usage) if usage else None,
-        response_metadata=response_metadata(result, request),
+        response_metadata=meta,
         chunk_position="last",
         id=result.id or None,
     )

@@ -92,8 +92,12 @@ class GrokMPPCallbackHandler(SpendTotals, BaseCallbackHandler):
 
     # A call that paid and then failed (upstream 502, 5xx, dropped connection) still cost money:
     # the client put that cost on the error, so count it here (once per transaction).
-    def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
+    def on_llm_error(self, error: BaseException, *, response: LLMResult | None = None, **kwargs: Any) -> None:
         record_failure(self.tracker, error)
+        # A stream the consumer stopped early (break, its own error) paid before its first chunk;
+        # the chunks so far carry the payment block (counted once per transaction).
+        if response is not None:
+            self.on_llm_end(response)
 
     def on_retriever_error(self, error: BaseException, **kwargs: Any) -> None:
         record_failure(self.tracker, error)

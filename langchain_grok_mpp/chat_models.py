@@ -7,7 +7,8 @@ core client pays and sends it, and the normalized result becomes an ``AIMessage`
 
 Streaming: Locus answers in one piece, so ``stream()`` pays once and replays the finished answer
 as chunks (reasoning, server tools, text pieces, then one final chunk that alone carries usage,
-tool calls and the response metadata). Time to first token is therefore the full call latency.
+tool calls and the response metadata; the ``mpp`` payment block rides the first chunk, so a stream
+stopped early still reports its payment). Time to first token is therefore the full call latency.
 
 Retries: ``max_retries`` applies only to errors raised before any payment (connection failures,
 timeouts, 429, 5xx before paying); a call that may have been paid is never retried.

@@ -98,7 +98,7 @@ async def test_async_invoke_and_stream_pay(local_gateway: Any, gateway_kwargs: d
     llm = ChatGrokMPP(**gateway_kwargs)
     msg = await llm.ainvoke("hello")
     chunks = [c async for c in llm.astream("hello again")]
-    paid = [msg.response_metadata["mpp"]["amount"], chunks[-1].response_metadata["mpp"]["amount"]]
+    paid = [msg.response_metadata["mpp"]["amount"], chunks[0].response_metadata["mpp"]["amount"]]
     assert paid == [p.amount for p in _settled_for(local_gateway, gateway_kwargs["wallet"].address)]
 
 
