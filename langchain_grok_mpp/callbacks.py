@@ -134,6 +134,12 @@ def get_grok_mpp_callback() -> Iterator[GrokMPPCallbackHandler]:
             ChatGrokMPP(max_tokens=64).invoke("Hi")
             GrokWebSearchRetriever(k=2, max_tokens=512).invoke("Tempo blockchain")
         print(cb)                                # calls, tokens, paid and estimated USD per endpoint and model
+
+    Like ``get_openai_callback()``, the block is a context variable: LangChain's own ``batch`` and
+    asyncio tasks inherit it, but a thread you start yourself (``threading.Thread``, a plain
+    ``ThreadPoolExecutor.submit``) does not, and its payments are NOT counted here. Run such work
+    with ``contextvars.copy_context().run(fn, ...)`` or pass ``config={"callbacks": [cb]}``; the
+    ledger (``grok-mpp ledger summary``) counts every payment regardless.
     """
     handler = GrokMPPCallbackHandler()
     token = _current.set(handler)
