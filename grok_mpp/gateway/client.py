@@ -394,6 +394,13 @@ class _ClientCore:
                 body=body,
                 hint="check GROK_MPP_BASE_URL points at an MPP gateway",
             )
+        if 300 <= status < 400:  # paid calls never follow redirects; a 3xx is not an answer
+            raise GatewayError(
+                f"the gateway answered HTTP {status} (a redirect to {response.headers.get('Location', 'nowhere')})",
+                status_code=status,
+                body=body,
+                hint="grok-mpp does not follow redirects for paid calls: set GROK_MPP_BASE_URL to the final URL",
+            )
         if status >= 400 and not (isinstance(body, dict) and "success" in body):
             raise self._status_error(status, body, paid=record is not None)
         data = unwrap_envelope(status, body)
