@@ -344,14 +344,15 @@ class LocalGateway:
             self._count("bad_requests")
             return self._problem_reply(400, "bad-request", str(exc))
         # A script that cannot answer this request says so before the challenge: nothing is paid.
+        # A scripted fault is applied from the answer TAKEN after settlement, not from this peek:
+        # identical calls in flight together all peek the same queue head.
         try:
-            scripted = self.script.peek(path, wire) if self.script is not None else None
+            if self.script is not None:
+                self.script.peek(path, wire)
         except ScriptRequestError as exc:
             self._count("bad_requests")
             logger.info("script cannot answer %s: %s", path, exc.detail)
             return self._problem_reply(409, exc.code, exc.detail)
-        if scripted is not None and scripted.fault is not None and fault is None:
-            fault = scripted.fault
         amount = self._price(request)
         authorization = headers.get("authorization", "")
         if not authorization.lower().startswith("payment "):
@@ -404,6 +405,9 @@ class LocalGateway:
                 answer = self.script.take(path, wire)
             except ScriptRequestError as exc:  # another call consumed it between peek and settlement
                 logger.warning("script ran out after payment on %s: %s", path, exc.detail)
+        if answer is not None and answer.fault is not None and fault is None:
+            fault = answer.fault
+            delay = fault.delay_seconds
         payment = SettledPayment(
             tx_hash=verified.tx_hash,
             reference=reference,
