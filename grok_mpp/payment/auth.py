@@ -130,6 +130,35 @@ async def _to_thread(fn: Callable[..., Any], *args: Any) -> Any:
     return await anyio.to_thread.run_sync(_step, fn, *args)
 
 
+def _cross_origin_hop(paid: httpx.Request, response: httpx.Response) -> str | None:
+    """The first origin other than ``paid``'s that a followed redirect of ``paid`` reached, if any.
+
+    httpx sets ``response.history`` to every earlier response of the call (the auth flow's own 402
+    and RPC exchanges too), so only the hops from the paid request on are looked at."""
+    try:
+        final = response.request
+    except RuntimeError:  # a response built without a request
+        return None
+    if final is paid:
+        return None  # no redirect was followed
+    hops = [h.request for h in response.history if _has_request(h)] + [final]
+    start = next((i for i, r in enumerate(hops) if r is paid), None)
+    if start is None:
+        return None
+    for hop in hops[start + 1 :]:
+        if _origin(hop.url) != _origin(paid.url):
+            return f"{hop.url.scheme}://{hop.url.netloc.decode()}"
+    return None
+
+
+def _has_request(response: httpx.Response) -> bool:
+    try:
+        _ = response.request
+    except RuntimeError:
+        return False
+    return True
+
+
 def sent_request_context(response: httpx.Response) -> dict[str, Any] | None:
     """The ``grok_mpp`` context of the request this response answers."""
     try:
@@ -495,7 +524,7 @@ class MPPAuth(httpx.Auth):
         request.headers[attempt.header_name] = attempt.credential
         request.extensions[SENT_EXTENSION] = attempt.sent
         try:
-            return (yield request)
+            response = yield request
         except GeneratorExit:  # transport error, timeout or cancellation after the credential left
             if reused:
                 self.pending.give_back(attempt)
@@ -505,6 +534,26 @@ class MPPAuth(httpx.Auth):
             raise
         finally:
             request.headers.pop(attempt.header_name, None)  # keep the bearer credential out of later logging
+        hop = _cross_origin_hop(request, response)
+        if hop is not None:
+            # A user's client with follow_redirects=True followed a redirect of the PAID request to
+            # another origin. httpx strips only `Authorization` on such hops, so a credential sent as
+            # `Payment-Authorization` went along; either way the answer is not the paid origin's.
+            self._unresolved(attempt, reused, "outcome_unknown", detail=f"paid request redirected to {hop}")
+            error = PaymentOutcomeUnknownError(
+                f"the paid request was redirected to another origin ({hop}); the answer does not come from the "
+                f"server that was paid and transaction {attempt.tx_hash} may have settled"
+                + ("" if attempt.header_name.lower() == "authorization" else
+                   f"; the {attempt.header_name} credential was forwarded to {hop}"),
+                tx_hash=attempt.tx_hash,
+                challenge_id=attempt.sent.intent.challenge_id,
+                status_code=response.status_code,
+                hint="use an httpx client with follow_redirects=False for paid calls; run `grok-mpp ledger "
+                "reconcile` before paying again",
+            )
+            error.response = response
+            raise error
+        return response
 
     def _resume(
         self, request: httpx.Request, earlier: PendingPayment
