@@ -17,6 +17,7 @@ from typing import Any
 
 from grok_mpp.errors import (
     ConfigurationError,
+    GatewayConnectionError,
     GrokMPPError,
     InsufficientFundsError,
     InvalidRequestError,
@@ -177,10 +178,21 @@ def _balance(args: argparse.Namespace, wallet: Any) -> int:
     chain = CHAINS.get(settings.chain_id)
     tokens = chain.tokens if chain else ()
     balances = {}
-    with httpx.Client(timeout=20) as http:
-        for token in tokens:
-            response = http.post(settings.rpc_url, json=balance_of_body(token.address, wallet.address))
-            balances[token.symbol] = quantity(rpc_result(response.json()))
+    try:
+        rpc = httpx.URL(settings.rpc_url)
+        where = f"{rpc.scheme}://{rpc.host}" if rpc.host else "?"  # no path/query: providers put API keys there
+    except httpx.InvalidURL:
+        where = "?"
+    try:
+        with httpx.Client(timeout=20) as http:
+            for token in tokens:
+                response = http.post(settings.rpc_url, json=balance_of_body(token.address, wallet.address))
+                balances[token.symbol] = quantity(rpc_result(response.json()))
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # ProtocolError is a ValueError
+        raise GatewayConnectionError(
+            f"could not read balances from the Tempo RPC at {where}: {type(exc).__name__}",
+            hint="check TEMPO_RPC_URL (or --rpc-url); nothing was paid",
+        ) from None
     text = "\n".join([f"{wallet.address} on chain {settings.chain_id}"] + [f"  {s}: {format_usd(v)}" for s, v in balances.items()])
     _print(args, {"address": wallet.address, "chain_id": settings.chain_id, "balances": balances}, text)
     return EXIT_OK

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from grok_mpp.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, main
+from grok_mpp.cli import EXIT_GATEWAY, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, main
 from grok_mpp.ledger import open_ledger
 
 
@@ -72,3 +72,18 @@ def test_budget_flag_is_ledger_wide_across_invocations(gateway_env: Any, capsys:
     assert code == EXIT_OK and "paid 0.0" in out
     code, _, err = run(capsys, "chat", "What is 6*7?", "--budget-usd", "0.02", "--max-tokens", "16")
     assert code == EXIT_REFUSED and "ledger-wide" in err
+
+
+@pytest.mark.parametrize("rpc", ["http://127.0.0.1:9/rpc/s3cretapikey", "not a url"])
+def test_wallet_balance_with_unreachable_rpc_is_a_clear_error(
+    rpc: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unreachable or malformed TEMPO_RPC_URL: a one-line error and a documented exit code, not a
+    traceback; a path segment of the RPC URL (where providers put API keys) is not printed."""
+    from grok_mpp.wallet import Wallet
+
+    monkeypatch.setenv("GROK_MPP_PRIVATE_KEY", Wallet.create().export_private_key())
+    monkeypatch.setenv("TEMPO_RPC_URL", rpc)
+    code, _, err = run(capsys, "wallet", "balance")
+    assert code in (EXIT_USAGE, EXIT_GATEWAY) and "RPC" in err and "Traceback" not in err
+    assert "s3cretapikey" not in err
