@@ -144,10 +144,23 @@ def cmd_wallet(args: argparse.Namespace) -> int:
         text = f"address: {wallet.address}"
         if args.keystore:
             import getpass
-            from pathlib import Path
+            import os
 
+            if os.path.lexists(args.keystore):  # the file may hold a funded key: never overwrite it
+                raise ConfigurationError(
+                    f"{args.keystore} already exists; not overwriting a keystore",
+                    hint="choose another path, or move the old file away first",
+                )
             password = getpass.getpass("keystore password: ")
-            Path(args.keystore).write_text(json.dumps(wallet.encrypt(password)))
+            if not password:
+                raise ConfigurationError("an empty keystore password protects nothing", hint="enter a password")
+            blob = json.dumps(wallet.encrypt(password)).encode()
+            try:  # created exclusively, readable by the owner only (as geth and foundry do)
+                fd = os.open(args.keystore, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except OSError as exc:
+                raise ConfigurationError(f"cannot create keystore {args.keystore}: {exc.strerror}") from None
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
             data["keystore"] = args.keystore
             text += f"\nkeystore written to {args.keystore} (set GROK_MPP_KEYSTORE and GROK_MPP_KEYSTORE_PASSWORD)"
         elif args.show_key:

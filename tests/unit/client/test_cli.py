@@ -87,3 +87,25 @@ def test_wallet_balance_with_unreachable_rpc_is_a_clear_error(
     code, _, err = run(capsys, "wallet", "balance")
     assert code in (EXIT_USAGE, EXIT_GATEWAY) and "RPC" in err and "Traceback" not in err
     assert "s3cretapikey" not in err
+
+
+def test_wallet_new_never_overwrites_a_keystore_and_writes_it_private(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Running `wallet new --keystore` twice must not destroy the first (maybe funded) key."""
+    import getpass
+
+    from grok_mpp.wallet import Wallet
+
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": "pw-1")
+    path = tmp_path / "key.json"
+    code, out, _ = run(capsys, "wallet", "new", "--keystore", str(path), "--json")
+    assert code == EXIT_OK and (path.stat().st_mode & 0o777) == 0o600
+    first = path.read_bytes()
+    address = json.loads(out)["address"]
+    code, _, err = run(capsys, "wallet", "new", "--keystore", str(path))
+    assert code == EXIT_USAGE and "already exists" in err and path.read_bytes() == first
+    assert Wallet.from_keystore(path, "pw-1").address == address
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": "")
+    code, _, err = run(capsys, "wallet", "new", "--keystore", str(tmp_path / "other.json"))
+    assert code == EXIT_USAGE and "empty" in err and not (tmp_path / "other.json").exists()
