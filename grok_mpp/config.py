@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -76,6 +77,23 @@ def _usd(value: UsdLike, name: str) -> int:
 def _env_usd(env: Mapping[str, str], name: str) -> int | None:
     raw = env.get(name)
     return None if raw in (None, "") else _usd(raw, name)
+
+
+def _recipients(explicit: list[str] | None, env: Mapping[str, str]) -> list[str] | None:
+    """The recipient allow-list: None = any. A list or variable that is set but names no valid
+    address is refused here, so a typo never silently means "any recipient" (or refuses every call)."""
+    raw = env.get("GROK_MPP_ALLOWED_RECIPIENTS") if explicit is None else None
+    if explicit is None and raw is None:
+        return None
+    items = list(explicit) if explicit is not None else [r.strip() for r in str(raw).split(",") if r.strip()]
+    bad = [r for r in items if not (isinstance(r, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", r.strip()))]
+    if bad or not items:
+        raise ConfigurationError(
+            "GROK_MPP_ALLOWED_RECIPIENTS (allowed_recipients) must list 0x-prefixed 40-hex-digit addresses, "
+            + (f"got {str(bad[0])[:50]!r}" if bad else "got none"),
+            hint="comma-separated, e.g. 0x060b0fb0be9d90557577b3aee480711067149ff0; unset it to allow any",
+        )
+    return [r.strip() for r in items]
 
 
 def _timeout(raw: Any) -> float:
@@ -142,6 +160,11 @@ class Settings:
             raise ConfigurationError(f"base URL must start with http:// or https://, got {base!r}")
         chain = _chain_id(chain_id, env)
         rpc = rpc_url or env.get("TEMPO_RPC_URL") or _default_rpc(base, chain)
+        if rpc and not rpc.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                "TEMPO_RPC_URL (rpc_url) must start with http:// or https://",  # the value may carry an API key
+                hint="unset it to use the chain's public RPC",
+            )
         cap = (
             _usd(max_price_usd, "max_price_usd")
             if max_price_usd is not None
@@ -152,9 +175,7 @@ class Settings:
         )
         ledger_value = ledger if ledger is not None else env.get("GROK_MPP_LEDGER")
         timeout_s = _timeout(timeout if timeout is not None else env.get("GROK_MPP_TIMEOUT"))
-        recipients = allowed_recipients
-        if recipients is None and env.get("GROK_MPP_ALLOWED_RECIPIENTS"):
-            recipients = [r.strip() for r in env["GROK_MPP_ALLOWED_RECIPIENTS"].split(",") if r.strip()]
+        recipients = _recipients(allowed_recipients, env)
         return cls(
             base_url=base,
             chain_id=chain,

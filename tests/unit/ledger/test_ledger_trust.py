@@ -125,6 +125,10 @@ def test_ledger_parent_is_a_file(local_gateway: Any, funded_wallet: Any, signatu
         ("GROK_MPP_CHAIN_ID", "0"),
         ("GROK_MPP_CHAIN_ID", "-5"),
         ("GROK_MPP_LEDGER", "postgresql://u@h:notaport/db"),
+        # an allow-list that names no valid address must not pass as "any recipient" or refuse later
+        ("GROK_MPP_ALLOWED_RECIPIENTS", "garbage"),
+        ("GROK_MPP_ALLOWED_RECIPIENTS", " , "),
+        ("TEMPO_RPC_URL", "not a url"),
     ],
 )
 def test_bad_settings_are_typed_errors_before_signing(
