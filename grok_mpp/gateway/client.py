@@ -448,7 +448,15 @@ class _ClientCore:
                     challenge_id=sent.intent.challenge_id,
                     hint="not retried automatically; run `grok-mpp ledger reconcile` before paying again",
                 )
-            target = exc.request.url.host if exc.request is not None else "the gateway"
+            try:
+                failed: httpx.Request | None = exc.request
+            except RuntimeError:  # raised without a request
+                failed = None
+            target = "the gateway"
+            if failed is not None:  # the auth flow's own RPC calls (gas price, balance) are other requests
+                url = failed.url
+                where = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")  # no path: API keys
+                target = f"{'the gateway' if failed is http_request else 'the Tempo RPC (TEMPO_RPC_URL)'} at {where}"
             if isinstance(exc, httpx.TimeoutException):
                 return GatewayTimeoutError(f"timed out talking to {target} before any payment: {exc}")
             return GatewayConnectionError(f"could not reach {target} before any payment: {exc}")

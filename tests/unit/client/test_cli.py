@@ -109,3 +109,14 @@ def test_wallet_new_never_overwrites_a_keystore_and_writes_it_private(
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": "")
     code, _, err = run(capsys, "wallet", "new", "--keystore", str(tmp_path / "other.json"))
     assert code == EXIT_USAGE and "empty" in err and not (tmp_path / "other.json").exists()
+
+
+def test_chat_with_unreachable_rpc_names_the_rpc_not_the_gateway(
+    gateway_env: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On loopback the gateway and the RPC share a host: the message must say which one failed."""
+    monkeypatch.setenv("TEMPO_RPC_URL", "http://127.0.0.1:9/rpc/s3cretapikey")
+    before = len(gateway_env.payments)
+    code, _, err = run(capsys, "chat", "hello")
+    assert code == EXIT_GATEWAY and "Tempo RPC" in err and "127.0.0.1:9" in err and "s3cretapikey" not in err
+    assert len(gateway_env.payments) == before
