@@ -103,7 +103,8 @@ def unwrap_envelope(status_code: int, body_json: Any) -> dict[str, Any]:
             hint=(
                 "Locus reports it refunds the payment automatically"
                 + (f"; keep payment id {payment_id} to follow up" if payment_id else "")
-                + ". Check the request before retrying: a retry pays again"
+                + ". Check the request before retrying: an identical retry is held (PaymentPendingError) until "
+                "the chain shows how this payment ended, then pays again"
             ),
         )
     if status_code >= 400:
