@@ -90,7 +90,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     with _open(args) as ledger:
-        count = ledger.to_csv(args.csv, since=_since(getattr(args, "since", None)))
+        try:
+            count = ledger.to_csv(args.csv, since=_since(getattr(args, "since", None)))
+        except OSError as exc:  # a missing directory, no permission, a read-only disk: say so, no traceback
+            raise ConfigurationError(f"cannot write {args.csv}: {exc.strerror or exc}") from None
     _emit(args, {"rows": count, "path": str(args.csv)}, f"wrote {count} rows to {args.csv}")
     return EXIT_OK
 

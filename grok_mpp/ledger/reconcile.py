@@ -206,7 +206,9 @@ def _reconcile_chain(
         served = quantity(_post(http, url, chain_id_body()))
     except (httpx.HTTPError, RPCError, ValueError) as exc:
         report.pending.extend(r.id for r in rows)
-        report.errors.append(f"chain {chain_id}: RPC {url} unusable: {exc}")
+        where = httpx.URL(url)  # scheme, host and port only: RPC providers put API keys in the path
+        shown = f"{where.scheme}://{where.host}" + (f":{where.port}" if where.port else "")
+        report.errors.append(f"chain {chain_id}: RPC {shown} unusable: {exc}")
         return
     if served != chain_id:
         report.pending.extend(r.id for r in rows)

@@ -110,3 +110,18 @@ def test_main_cli_wires_the_ledger_commands(filled: Path, capsys: pytest.Capture
 
     assert main(["ledger", "--json", "--ledger", str(filled)]) == 0
     assert json.loads(capsys.readouterr().out)["totals"]["paid"] == 3_500
+
+
+def test_export_to_an_unwritable_path_and_reconcile_with_a_dead_rpc_are_clean_errors(
+    filled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No traceback for a CSV path in a missing directory; the RPC's path (where providers put API
+    keys) is not printed when reconciliation cannot reach it."""
+    from grok_mpp.cli import EXIT_USAGE, main
+
+    code = main(["ledger", "export", "--csv", str(tmp_path / "missing" / "x.csv"), "--ledger", str(filled)])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE and "cannot write" in err and "Traceback" not in err
+    code = main(["ledger", "reconcile", "--rpc-url", "http://127.0.0.1:9/s3cretapikey", "--ledger", str(filled)])
+    out, err = capsys.readouterr()
+    assert code != 0 and "127.0.0.1:9" in out + err and "s3cretapikey" not in out + err
