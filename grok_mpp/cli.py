@@ -301,6 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             EXIT_PAYMENT: "payment problem (money may have moved)",
         }.get(code, "gateway error")
         print(f"{label}: {exc}", file=sys.stderr)
+        tx_hash = getattr(exc, "tx_hash", None)
+        if code == EXIT_PAYMENT and tx_hash and tx_hash not in str(exc):
+            print(f"transaction: {tx_hash} (see `grok-mpp ledger list`; `grok-mpp ledger reconcile`)", file=sys.stderr)
         return code
     except KeyboardInterrupt:
         return 130

@@ -120,3 +120,21 @@ def test_chat_with_unreachable_rpc_names_the_rpc_not_the_gateway(
     code, _, err = run(capsys, "chat", "hello")
     assert code == EXIT_GATEWAY and "Tempo RPC" in err and "127.0.0.1:9" in err and "s3cretapikey" not in err
     assert len(gateway_env.payments) == before
+
+
+@pytest.mark.parametrize("fault", ["upstream-502", "drop-connection-after-payment"])
+def test_paid_failure_exits_4_and_names_the_transaction(
+    gateway_env: Any, capsys: pytest.CaptureFixture[str], fault: str
+) -> None:
+    """Money may have moved: exit 4, and the user is told which transaction to look for."""
+    from grok_mpp.cli import EXIT_PAYMENT
+    from grok_mpp.local.faults import parse_fault
+
+    gateway_env.default_fault = parse_fault(fault)
+    try:
+        code, _, err = run(capsys, "chat", f"paid then lost ({fault})")
+    finally:
+        gateway_env.default_fault = None
+    settled = [p for p in gateway_env.payments if p.fault == fault]
+    assert code == EXIT_PAYMENT and "money may have moved" in err
+    assert settled and settled[-1].tx_hash in err
