@@ -292,28 +292,3 @@ class Script:
         left = self.remaining()
         if left:
             raise AssertionError(f"{left} scripted answer(s) were never requested: {self!r}")
-
-
-__all__ = [
-    "Answer",
-    "Match",
-    "RequestView",
-    "Rule",
-    "Script",
-    "ScriptError",
-    "ScriptExhaustedError",
-    "ScriptMismatchError",
-    "ScriptRequestError",
-    "Served",
-    "code_run",
-    "fault",
-    "json_answer",
-    "react",
-    "react_text",
-    "route_name",
-    "schema_errors",
-    "text",
-    "tool_call",
-    "tool_calls",
-    "validate",
-]
