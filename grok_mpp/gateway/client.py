@@ -58,7 +58,7 @@ from grok_mpp.gateway.requests import (
 from grok_mpp.gateway.results import ChatResult, Cost, ImageResult, SpeechResult
 from grok_mpp.mpp.challenge import parse_www_authenticate
 from grok_mpp.mpp.charge import ChargeRequest
-from grok_mpp.payment.auth import CONTEXT_EXTENSION, PAYMENT_EXTENSION, MPPAuth, sent_payment
+from grok_mpp.payment.auth import CONTEXT_EXTENSION, PAYMENT_EXTENSION, MPPAuth, run_step, sent_payment
 from grok_mpp.payment.hooks import InMemoryBudget, PaymentObserver, PaymentRecord, SpendGuard
 from grok_mpp.payment.policy import PaymentPolicy, select_challenge
 from grok_mpp.units import format_usd
@@ -219,12 +219,10 @@ def _drive_sync(http: httpx.Client, flow: Generator[httpx.Request, httpx.Respons
 
 async def _drive_async(http: httpx.AsyncClient, flow: Generator[httpx.Request, httpx.Response, T]) -> T:
     """The same on an async client; steps (which may write the ledger) run in a worker thread."""
-    import anyio.to_thread
-
-    done, value = await anyio.to_thread.run_sync(_advance, flow, None)
+    done, value = await run_step(_advance, flow, None)
     while not done:
         response = await http.send(value)
-        done, value = await anyio.to_thread.run_sync(_advance, flow, response)
+        done, value = await run_step(_advance, flow, response)
     return value  # type: ignore[no-any-return]
 
 

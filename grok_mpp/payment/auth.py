@@ -32,6 +32,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -119,15 +120,42 @@ def _step(fn: Callable[..., Any], *args: Any) -> Any:
         return _DONE
 
 
-async def _to_thread(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run one blocking step of the auth flow in a worker thread (context variables kept).
+#: Worker threads the payment steps of one event loop may use at once. anyio's default (40) lets 64
+#: concurrent paid calls spread over 40 threads that fight the event loop for the GIL: client CPU per
+#: paid call doubled at 64-way (bench row 3). A few threads keep the loop free (row 8) without that.
+STEP_THREADS = 4
+_limiters: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_limiters_lock = threading.Lock()
+
+
+def step_limiter() -> Any:
+    """The running event loop's :class:`anyio.CapacityLimiter` for blocking payment steps."""
+    import asyncio
+
+    import anyio
+
+    loop = asyncio.get_running_loop()
+    with _limiters_lock:
+        limiter = _limiters.get(loop)
+        if limiter is None:
+            limiter = _limiters[loop] = anyio.CapacityLimiter(STEP_THREADS)
+    return limiter
+
+
+async def run_step(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run one blocking step (ledger transaction, RPC bookkeeping, signing) in a worker thread.
 
     Not abandoned on cancellation: a step that records a payment in the ledger always finishes,
     so cancelling a task can never leave a sent credential without its row.
     """
     import anyio.to_thread
 
-    return await anyio.to_thread.run_sync(_step, fn, *args)
+    return await anyio.to_thread.run_sync(fn, *args, limiter=step_limiter())
+
+
+async def _to_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """One step of the auth flow generator in a worker thread (context variables kept)."""
+    return await run_step(_step, fn, *args)
 
 
 def _cross_origin_hop(paid: httpx.Request, response: httpx.Response) -> str | None:
