@@ -66,43 +66,34 @@ def _prompt(v: str) -> str:
     return v
 
 
-class ImageGenerateRequest(GrokRequest):
-    """``POST /grok/image-generate``. ``b64_json`` is the default because upstream URLs expire."""
+class _ImageRequest(GrokRequest):
+    """What both image routes share: prompt, model rules, count, format and the 2.0 options.
+
+    The options are sent by :meth:`_options`, so a field validated here cannot be left out of one
+    route's body (image-edit once validated ``quality``/``resolution`` and never sent them).
+    """
 
     if TYPE_CHECKING:  # accept dicts for nested models (pydantic converts them) in typed callers
 
         def __init__(self, **data: Any) -> None: ...
 
-    endpoint: ClassVar[str] = "/grok/image-generate"
-
     prompt: str
     model: str = DEFAULT_IMAGE_MODEL
     n: int | None = Field(default=None, ge=1, le=MAX_IMAGES)
-    aspect_ratio: AspectRatio | None = None
     response_format: ImageResponseFormat = "b64_json"
     quality: ImageQuality | None = None
     resolution: ImageResolution | None = None
     #: Not sent: opts in to an image model slug the catalog does not know.
     allow_unknown_models: bool = False
 
-    @model_validator(mode="after")
-    def _model_rules(self) -> Self:
-        _v2_rules(
-            self.model,
-            get_model_info(self.model),
-            self.allow_unknown_models,
-            {
-                "quality": self.quality,
-                "resolution": self.resolution,
-                "aspect_ratio": self.aspect_ratio if self.aspect_ratio in V2_ASPECT_RATIOS else None,
-            },
-        )
-        return self
-
     @property
     def premium(self) -> bool:
         """Quality or resolution above 2.0's base tier (unpublished price: estimates err high)."""
         return self.quality == "medium" or self.resolution == "2k"
+
+    @property
+    def image_count(self) -> int:
+        return self.n or 1
 
     @field_validator("model")
     @classmethod
@@ -114,22 +105,32 @@ class ImageGenerateRequest(GrokRequest):
     def _check_prompt(cls, v: str) -> str:
         return _prompt(v)
 
-    @property
-    def image_count(self) -> int:
-        return self.n or 1
+    def _check_v2(self, route_features: dict[str, Any]) -> None:
+        features = {"quality": self.quality, "resolution": self.resolution, **route_features}
+        _v2_rules(self.model, get_model_info(self.model), self.allow_unknown_models, features)
 
-    def _payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "prompt": self.prompt}
-        if self.n is not None:
-            body["n"] = self.n
-        if self.aspect_ratio is not None:
-            body["aspect_ratio"] = self.aspect_ratio
-        if self.quality is not None:
-            body["quality"] = self.quality
-        if self.resolution is not None:
-            body["resolution"] = self.resolution
+    def _options(self, body: dict[str, Any], **route_fields: Any) -> dict[str, Any]:
+        """Append n, the route's own fields, quality, resolution and response_format to ``body``."""
+        optional = {"n": self.n, **route_fields, "quality": self.quality, "resolution": self.resolution}
+        body.update({key: value for key, value in optional.items() if value is not None})
         body["response_format"] = self.response_format
         return body
+
+
+class ImageGenerateRequest(_ImageRequest):
+    """``POST /grok/image-generate``. ``b64_json`` is the default because upstream URLs expire."""
+
+    endpoint: ClassVar[str] = "/grok/image-generate"
+
+    aspect_ratio: AspectRatio | None = None
+
+    @model_validator(mode="after")
+    def _model_rules(self) -> Self:
+        self._check_v2({"aspect_ratio": self.aspect_ratio if self.aspect_ratio in V2_ASPECT_RATIOS else None})
+        return self
+
+    def _payload(self) -> dict[str, Any]:
+        return self._options({"model": self.model, "prompt": self.prompt}, aspect_ratio=self.aspect_ratio)
 
 
 def image_edit_source_body(image: str | list[str]) -> dict[str, Any]:
@@ -153,54 +154,23 @@ def _source(v: Any) -> Any:
     return v
 
 
-class ImageEditRequest(GrokRequest):
+class ImageEditRequest(_ImageRequest):
     """``POST /grok/image-edit``: ``image`` is an http(s) URL, a ``data:image/...;base64,`` URI or raw bytes."""
-
-    if TYPE_CHECKING:  # accept dicts for nested models (pydantic converts them) in typed callers
-
-        def __init__(self, **data: Any) -> None: ...
 
     endpoint: ClassVar[str] = "/grok/image-edit"
 
-    prompt: str
     image: str | list[str]
-    model: str = DEFAULT_IMAGE_MODEL
-    n: int | None = Field(default=None, ge=1, le=MAX_IMAGES)
-    response_format: ImageResponseFormat = "b64_json"
-    quality: ImageQuality | None = None
-    resolution: ImageResolution | None = None
-    #: Not sent: opts in to an image model slug the catalog does not know.
-    allow_unknown_models: bool = False
 
     @model_validator(mode="after")
     def _model_rules(self) -> Self:
         several = isinstance(self.image, list) and len(self.image) > 1
-        _v2_rules(
-            self.model,
-            get_model_info(self.model),
-            self.allow_unknown_models,
-            {"quality": self.quality, "resolution": self.resolution, "several edit sources (image list)": several},
-        )
+        self._check_v2({"several edit sources (image list)": several})
         return self
-
-    @property
-    def premium(self) -> bool:
-        return self.quality == "medium" or self.resolution == "2k"
 
     @property
     def source_count(self) -> int:
         """Billed input images (xAI bills every edit source as well as each output)."""
         return len(self.image) if isinstance(self.image, list) else 1
-
-    @field_validator("model")
-    @classmethod
-    def _check_model(cls, v: str) -> str:
-        return _image_model(v)
-
-    @field_validator("prompt")
-    @classmethod
-    def _check_prompt(cls, v: str) -> str:
-        return _prompt(v)
 
     @field_validator("image", mode="before")
     @classmethod
@@ -213,14 +183,7 @@ class ImageEditRequest(GrokRequest):
             return [_source(item) for item in v]
         return _source(v)
 
-    @property
-    def image_count(self) -> int:
-        return self.n or 1
-
     def _payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "prompt": self.prompt}
         body.update(image_edit_source_body(self.image))
-        if self.n is not None:
-            body["n"] = self.n
-        body["response_format"] = self.response_format
-        return body
+        return self._options(body)

@@ -512,6 +512,21 @@ def test_image_generate_rules(kwargs: dict[str, Any], field: str) -> None:
     assert field in str(invalid(ImageGenerateRequest, **kwargs))
 
 
+@pytest.mark.parametrize("request_type", [ImageGenerateRequest, ImageEditRequest])
+def test_every_image_option_reaches_the_body(request_type: Any) -> None:
+    """quality / resolution / n / response_format are validated, so they must also be sent (an edit
+    once validated them and dropped them: a paid call that ignored what was asked)."""
+    source = {"image": "https://a.example/in.png"} if request_type is ImageEditRequest else {}
+    req = request_type(
+        prompt="p", model="grok-imagine-image-2.0", n=2, quality="medium", resolution="2k", response_format="url",
+        **source,
+    )
+    sent = body(req)
+    assert {k: sent[k] for k in ("n", "quality", "resolution", "response_format")} == {
+        "n": 2, "quality": "medium", "resolution": "2k", "response_format": "url",
+    }  # fmt: skip
+
+
 def test_image_edit_accepts_url_data_uri_and_bytes() -> None:
     url = ImageEditRequest(prompt="make it blue", image="https://a.example/in.png")
     assert body(url)["image"] == {"url": "https://a.example/in.png", "type": "image_url"}
