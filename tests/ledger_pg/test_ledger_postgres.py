@@ -3,15 +3,21 @@ connections, threads and processes."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from unit.ledger.support import PAYER, Clock, LoopbackRPC, intent, mined, race_for_budget, record, tx
+from unit.ledger.support import (
+    PAYER,
+    Clock,
+    LoopbackRPC,
+    intent,
+    mined,
+    race_for_budget,
+    record,
+    run_released_workers,
+    tx,
+)
 
 from grok_mpp.errors import BudgetExceededError
 from grok_mpp.ledger import Budget, IllegalTransitionError, open_ledger, reconcile
@@ -19,8 +25,6 @@ from grok_mpp.ledger.postgres import PostgresLedger
 
 pytestmark = pytest.mark.postgres
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKER = ROOT / "tests" / "unit" / "ledger" / "worker.py"
 
 
 @pytest.fixture
@@ -106,24 +110,7 @@ def test_64_threads_over_8_connections_pay_at_most_10(pg_dsn: str) -> None:
 def test_four_processes_times_16_against_a_budget_for_10(pg_dsn: str) -> None:
     with open_ledger(pg_dsn) as admin:
         admin.set_budget(Budget(total=10 * 500))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [
-        subprocess.Popen([sys.executable, str(WORKER), "reserve", pg_dsn, "16", "500"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-        for _ in range(4)
-    ]
-    try:
-        for p in procs:
-            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
-        for p in procs:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
+    results = run_released_workers([["reserve", pg_dsn, "16", "500"]] * 4)
     ids = [rid for r in results for rid in r["ok"]]
     assert len(ids) == 10 and sum(r["refused"] for r in results) == 54
     with open_ledger(pg_dsn) as check:

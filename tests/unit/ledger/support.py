@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from grok_mpp.payment.hooks import PaymentIntent, PaymentRecord
@@ -179,3 +183,35 @@ def race_for_budget(reserve: Callable[[int, PaymentIntent], str], *, amount: int
     for t in workers:
         t.join()
     return race
+
+
+#: The ledger worker script the multi-process tests start (``worker.py`` beside this module).
+WORKER = Path(__file__).with_name("worker.py")
+_REPO = Path(__file__).resolve().parents[3]
+
+
+def run_released_workers(worker_args: list[list[str]], *, timeout: float = 120) -> list[dict[str, Any]]:
+    """Start one ``worker.py`` process per argument list, wait until each says ``ready``, release them
+    all at once (so they really race), and return each one's JSON result. Any survivor is killed;
+    every worker must exit 0."""
+    env = {**os.environ, "PYTHONPATH": str(_REPO)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        for args in worker_args
+    ]
+    try:
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        results = [json.loads(p.communicate(timeout=timeout)[0]) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert [p.returncode for p in procs] == [0] * len(procs)
+    return results

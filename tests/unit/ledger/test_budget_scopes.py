@@ -3,10 +3,6 @@ limits count everything — each enforced atomically across threads and processe
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,10 +15,8 @@ from grok_mpp.ledger import Budget, SQLiteLedger
 from grok_mpp.payment.fees import fee_bound
 from grok_mpp.payment.signer import fee_cap_per_gas
 
-from .support import intent
+from .support import intent, run_released_workers
 
-ROOT = Path(__file__).resolve().parents[3]
-WORKER = Path(__file__).with_name("worker.py")
 MSG = [{"role": "user", "content": "What is 2+3?"}]
 #: What the local gateway's chain makes a client reserve per call for the fee: eth_estimateGas
 #: 300,000 + 20 % + 5,000 = 365,000 gas at the signed fee cap (20 gwei x 1.2) -> 8,760 base units
@@ -32,28 +26,7 @@ WORST_FEE = fee_bound(365_000, fee_cap_per_gas(20_000_000_000))
 
 def _processes(db: Path, specs: list[tuple[str, str]], count: int, amount: int) -> list[dict[str, Any]]:
     """Start one worker per (scope, budget), release them together, return their results."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(WORKER), "scoped", str(db), scope, limit, str(count), str(amount)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-        )
-        for scope, limit in specs
-    ]
-    try:
-        for p in procs:
-            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
-        for p in procs:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    assert [p.returncode for p in procs] == [0] * len(procs)
-    return results
+    return run_released_workers([["scoped", str(db), scope, limit, str(count), str(amount)] for scope, limit in specs])
 
 
 def test_named_scope_is_shared_across_processes_and_ignores_other_history(db_path: Path) -> None:

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 from grok_mpp.errors import BudgetExceededError
 from grok_mpp.ledger import Budget, SQLiteLedger, open_ledger
 
-from .support import intent, race_for_budget
-
-WORKER = Path(__file__).with_name("worker.py")
-ROOT = Path(__file__).resolve().parents[3]
+from .support import intent, race_for_budget, run_released_workers
 
 
 def test_64_threads_against_a_budget_for_10_pay_at_most_10(db_path: Path) -> None:
@@ -70,27 +63,7 @@ async def test_asyncio_tasks_share_the_budget(db_path: Path) -> None:
 def test_four_processes_times_16_against_a_budget_for_10(db_path: Path) -> None:
     with SQLiteLedger(db_path) as admin:
         admin.set_budget(Budget(total=10 * 500))  # stored: every process enforces it
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(WORKER), "reserve", str(db_path), "16", "500"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-        )
-        for _ in range(4)
-    ]
-    try:
-        for p in procs:
-            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
-        for p in procs:  # release all four at once
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    assert [p.returncode for p in procs] == [0, 0, 0, 0]
+    results = run_released_workers([["reserve", str(db_path), "16", "500"]] * 4)
     ids = [rid for r in results for rid in r["ok"]]
     assert len(ids) == 10 and sum(r["refused"] for r in results) == 54
     with SQLiteLedger(db_path) as check:
