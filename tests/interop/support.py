@@ -482,3 +482,24 @@ class RequestLog:
     def to(self, base_url: str) -> list[tuple[str, str | None]]:
         """Requests sent to one server (the auth flow also sends JSON-RPC calls to the chain)."""
         return [(u, c) for u, c in self.sent if u.startswith(base_url)]
+
+
+_HOP_BY_HOP = ("content-length", "transfer-encoding", "connection", "content-encoding")
+
+
+def relay_request(handler: Any) -> tuple[bytes, dict[str, str]]:
+    """The body and the forwardable headers of the request a test relay's handler is serving."""
+    body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
+    headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "content-length")}
+    return body, headers
+
+
+def relay_reply(handler: Any, status: int, headers: list[tuple[str, str]], content: bytes) -> None:
+    """Write an upstream answer back through a test relay (hop-by-hop headers recomputed)."""
+    handler.send_response(status)
+    for k, v in headers:
+        if k.lower() not in _HOP_BY_HOP:
+            handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(content)))
+    handler.end_headers()
+    handler.wfile.write(content)

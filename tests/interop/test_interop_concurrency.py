@@ -30,7 +30,7 @@ from grok_mpp.ledger.model import PAID_STATES
 from grok_mpp.payment.auth import MPPAuth
 from grok_mpp.wallet import Wallet
 
-from .support import AnvilChain, PeerServer
+from .support import AnvilChain, PeerServer, relay_reply, relay_request
 from .test_interop_rejections import AMOUNT, AMOUNT_USD, _policy
 
 pytestmark = pytest.mark.peers
@@ -56,8 +56,7 @@ class SharedChallengeRelay:
                 return
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                body, headers = relay_request(self)
                 paid = "Authorization" in self.headers
                 if paid:
                     with httpx.Client(timeout=60) as http:
@@ -65,13 +64,7 @@ class SharedChallengeRelay:
                     status, out, content = upstream.status_code, list(upstream.headers.multi_items()), upstream.content
                 else:
                     status, out, content = relay._challenge(self.path, body, headers)
-                self.send_response(status)
-                for k, v in out:
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
+                relay_reply(self, status, out, content)
 
         class Server(ThreadingHTTPServer):
             request_queue_size = 256  # listen() backlog: a burst of 64 connects at once

@@ -27,7 +27,7 @@ from grok_mpp.ledger import open_ledger, reconcile
 from grok_mpp.payment.auth import MPPAuth, sent_payment
 from grok_mpp.wallet import Wallet
 
-from .support import AnvilChain, PeerServer, RequestLog
+from .support import AnvilChain, PeerServer, RequestLog, relay_reply, relay_request
 from .test_interop_rejections import AMOUNT, AMOUNT_USD, _policy
 
 pytestmark = pytest.mark.peers
@@ -49,8 +49,7 @@ class FaultRelay:
                 return
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                body, headers = relay_request(self)
                 paid = self.headers.get("Authorization", "").startswith("Payment ")
                 if paid:
                     relay.paid_seen += 1
@@ -62,13 +61,7 @@ class FaultRelay:
                 if paid and relay.mode == "lost-answer":
                     self._drop()
                     return
-                self.send_response(upstream.status_code)
-                for k, v in upstream.headers.multi_items():
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(upstream.content)))
-                self.end_headers()
-                self.wfile.write(upstream.content)
+                relay_reply(self, upstream.status_code, list(upstream.headers.multi_items()), upstream.content)
 
             def _drop(self) -> None:
                 self.close_connection = True
