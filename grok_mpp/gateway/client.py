@@ -202,9 +202,18 @@ def _shared_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def _advance(flow: Generator[httpx.Request, httpx.Response, T], response: httpx.Response | None) -> tuple[bool, Any]:
+def _advance(
+    flow: Generator[httpx.Request, httpx.Response, T], response: httpx.Response | BaseException | None
+) -> tuple[bool, Any]:
+    """One step of a sans-I/O request generator: start it, send it a response, or throw the
+    transport error its last request met into it (so the generator's own ``except httpx.HTTPError``
+    decides, e.g. the fee lookup falls back to the bound instead of losing a paid answer)."""
     try:
-        return False, (next(flow) if response is None else flow.send(response))
+        if response is None:
+            return False, next(flow)
+        if isinstance(response, BaseException):
+            return False, flow.throw(response)
+        return False, flow.send(response)
     except StopIteration as done:
         return True, done.value
 
@@ -213,7 +222,12 @@ def _drive_sync(http: httpx.Client, flow: Generator[httpx.Request, httpx.Respons
     """Run a sans-I/O request generator (the auth flow's RPC helpers) on a sync client."""
     done, value = _advance(flow, None)
     while not done:
-        done, value = _advance(flow, http.send(value))
+        outcome: httpx.Response | httpx.HTTPError
+        try:
+            outcome = http.send(value)
+        except httpx.HTTPError as exc:
+            outcome = exc
+        done, value = _advance(flow, outcome)
     return value  # type: ignore[no-any-return]
 
 
@@ -221,8 +235,12 @@ async def _drive_async(http: httpx.AsyncClient, flow: Generator[httpx.Request, h
     """The same on an async client; steps (which may write the ledger) run in a worker thread."""
     done, value = await run_step(_advance, flow, None)
     while not done:
-        response = await http.send(value)
-        done, value = await run_step(_advance, flow, response)
+        outcome: httpx.Response | httpx.HTTPError
+        try:
+            outcome = await http.send(value)
+        except httpx.HTTPError as exc:
+            outcome = exc
+        done, value = await run_step(_advance, flow, outcome)
     return value  # type: ignore[no-any-return]
 
 
